@@ -1,0 +1,41 @@
+"""Choosing the Keras backend and seeding it: the backend is a choice, never a hard-coded import."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+BACKENDS = ("tensorflow", "jax")
+
+
+def use_backend(name: str) -> None:
+    """Select the Keras backend; must happen before Keras is first imported in the process."""
+    if name not in BACKENDS:
+        raise ValueError(f"backend={name!r} is not accepted; choose one of {', '.join(BACKENDS)}")
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != name:
+            raise RuntimeError(
+                f"Keras is already imported with backend {keras.backend.backend()!r}; "
+                f"set KERAS_BACKEND={name} before importing keras"
+            )
+        return
+    os.environ["KERAS_BACKEND"] = name
+
+
+def current_backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and the backend; make TensorFlow's ops deterministic."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()

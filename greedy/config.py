@@ -1,0 +1,99 @@
+"""Training settings, validated up front so bad input fails before any work starts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from numbers import Integral, Real
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
+INITIALIZERS = ("he_uniform", "glorot_uniform", "small_uniform")
+OPTIMIZERS = ("sgd",)
+METHODS = ("supervised_greedy", "autoencoder_greedy", "end_to_end")
+ENGINES = ("keras", "jax")
+
+# The pre-2006 kind of initialization: uniform in [-0.05, 0.05] (Keras' RandomUniform default).
+SMALL_UNIFORM_LIMIT = 0.05
+
+
+def check_choice(name: str, value: object, accepted: tuple[str, ...]) -> str:
+    if value not in accepted:
+        raise ValueError(f"{name}={value!r} is not accepted; choose one of {', '.join(accepted)}")
+    return value  # type: ignore[return-value]
+
+
+def check_positive_int(name: str, value: object, *, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else ">= 1"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+    return int(value)
+
+
+def check_positive_float(name: str, value: object, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every knob of the procedures; the defaults are the tutorial's values."""
+
+    width: int = 10
+    activation: str = "relu"
+    initializer: str = "he_uniform"
+    optimizer: str = "sgd"
+    learning_rate: float = 0.01
+    momentum: float = 0.9
+    epochs: int = 100
+    batch_size: int = 32
+    n_added_layers: int = 10
+    fine_tune_learning_rate: float = 0.001
+    fine_tune_epochs: int = 200
+    head_epochs: int = 100
+
+    def __post_init__(self) -> None:
+        check_positive_int("width", self.width)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("initializer", self.initializer, INITIALIZERS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_positive_float("learning_rate", self.learning_rate)
+        check_positive_float("momentum", self.momentum, allow_zero=True)
+        if self.momentum >= 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("batch_size", self.batch_size)
+        check_positive_int("n_added_layers", self.n_added_layers, allow_zero=True)
+        check_positive_float("fine_tune_learning_rate", self.fine_tune_learning_rate)
+        check_positive_int("fine_tune_epochs", self.fine_tune_epochs)
+        check_positive_int("head_epochs", self.head_epochs)
+
+    def with_(self, **changes: object) -> TrainConfig:
+        """A copy with some settings changed (validated again)."""
+        unknown = set(changes) - set(asdict(self))
+        if unknown:
+            raise ValueError(f"unknown setting(s) {sorted(unknown)}; accepted: {sorted(asdict(self))}")
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def check_seeds(seeds: object) -> list[int]:
+    """Seeds as a list of distinct non-negative integers."""
+    if isinstance(seeds, Integral) and not isinstance(seeds, bool):
+        seeds = [seeds]
+    try:
+        out = [check_positive_int("seeds", s, allow_zero=True) for s in seeds]  # type: ignore[union-attr]
+    except TypeError:
+        raise ValueError(f"seeds must be an integer or a list of integers, got {seeds!r}") from None
+    if not out:
+        raise ValueError("seeds must not be empty")
+    if len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct, got {out}")
+    return out

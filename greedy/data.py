@@ -1,0 +1,205 @@
+"""Data sets: the tutorial's blobs, its Bayes-optimal reference, scikit-learn's digits, user data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from greedy.config import check_positive_float, check_positive_int
+
+DATASETS = ("blobs", "digits")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A classification problem split into train and test; labels are integers 0..C-1."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    # Examples without labels, used only by unsupervised pretraining (may be empty).
+    x_unlabeled: np.ndarray | None = None
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    def one_hot(self, y: np.ndarray) -> np.ndarray:
+        return np.eye(self.n_classes, dtype=np.float32)[y]
+
+    @property
+    def x_pretrain(self) -> np.ndarray:
+        """Inputs available to unsupervised pretraining: labeled and unlabeled training rows."""
+        if self.x_unlabeled is None or len(self.x_unlabeled) == 0:
+            return self.x_train
+        return np.concatenate([self.x_train, self.x_unlabeled])
+
+
+def _check_xy(x: object, y: object, what: str) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"X{what} must be a non-empty 2-D array (rows, features), got shape {x.shape}")
+    if y.ndim != 1:
+        raise ValueError(f"y{what} must be a 1-D array of class labels, got shape {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"X{what} and y{what} must have the same length, got {len(x)} and {len(y)}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"X{what} contains NaN or inf; only finite values are accepted")
+    return x, y
+
+
+def from_arrays(
+    x_train: object,
+    y_train: object,
+    x_test: object,
+    y_test: object,
+    *,
+    name: str = "user",
+) -> Dataset:
+    """A user's tabular data, validated; labels may be any hashable values."""
+    x_train, y_train = _check_xy(x_train, y_train, "_train")
+    x_test, y_test = _check_xy(x_test, y_test, "_test")
+    if x_train.shape[1] != x_test.shape[1]:
+        raise ValueError(
+            f"X_train and X_test must have the same number of features, got {x_train.shape[1]} and {x_test.shape[1]}"
+        )
+    classes = np.unique(y_train)
+    if len(classes) < 2:
+        raise ValueError(f"y_train must contain at least two classes, got {classes.tolist()}")
+    unseen = set(np.unique(y_test).tolist()) - set(classes.tolist())
+    if unseen:
+        raise ValueError(f"y_test has classes not in y_train: {sorted(unseen)}")
+    return Dataset(
+        name=name,
+        x_train=x_train.astype(np.float32),
+        y_train=np.searchsorted(classes, y_train).astype(np.int64),
+        x_test=x_test.astype(np.float32),
+        y_test=np.searchsorted(classes, y_test).astype(np.int64),
+        n_classes=len(classes),
+    )
+
+
+def blobs(
+    n_samples: int = 1000,
+    centers: int = 3,
+    n_features: int = 2,
+    cluster_std: float = 2.0,
+    random_state: int = 2,
+    n_train: int = 500,
+) -> Dataset:
+    """The tutorial's problem: the first ``n_train`` rows train, the rest test."""
+    check_positive_int("n_samples", n_samples)
+    check_positive_int("centers", centers)
+    check_positive_int("n_features", n_features)
+    check_positive_float("cluster_std", cluster_std)
+    check_positive_int("random_state", random_state, allow_zero=True)
+    check_positive_int("n_train", n_train)
+    if centers < 2:
+        raise ValueError(f"centers must be >= 2 (a classification needs two classes), got {centers}")
+    if n_train >= n_samples:
+        raise ValueError(f"n_train must be < n_samples={n_samples}, got {n_train}")
+    x, y = make_blobs(
+        n_samples=n_samples,
+        centers=centers,
+        n_features=n_features,
+        cluster_std=cluster_std,
+        random_state=random_state,
+    )
+    return from_arrays(x[:n_train], y[:n_train], x[n_train:], y[n_train:], name="blobs")
+
+
+def blob_centers(
+    n_samples: int = 1000, centers: int = 3, n_features: int = 2, cluster_std: float = 2.0, random_state: int = 2
+) -> np.ndarray:
+    """The true centres make_blobs drew for these settings."""
+    _, _, c = make_blobs(
+        n_samples=n_samples,
+        centers=centers,
+        n_features=n_features,
+        cluster_std=cluster_std,
+        random_state=random_state,
+        return_centers=True,
+    )
+    return c
+
+
+def bayes_predict(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Bayes-optimal class for equal priors and equal isotropic spread: the nearest true centre."""
+    d = ((np.asarray(x)[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+    return d.argmin(1)
+
+
+def bayes_accuracy(x: np.ndarray, y: np.ndarray, centers: np.ndarray) -> float:
+    return float((bayes_predict(x, centers) == np.asarray(y)).mean())
+
+
+def bayes_population_accuracy(
+    centers: np.ndarray, cluster_std: float = 2.0, n_draws: int = 1_000_000, random_state: int = 0
+) -> tuple[float, float]:
+    """Monte Carlo estimate of the Bayes rate for equal-prior isotropic Gaussians, with its standard error."""
+    rng = np.random.default_rng(random_state)
+    k, d = centers.shape
+    labels = rng.integers(0, k, size=n_draws)
+    x = centers[labels] + cluster_std * rng.standard_normal((n_draws, d))
+    correct = bayes_predict(x, centers) == labels
+    p = float(correct.mean())
+    return p, float(np.sqrt(p * (1 - p) / n_draws))
+
+
+def digits(test_size: float = 0.5, random_state: int = 0) -> Dataset:
+    """scikit-learn's 8x8 digits (shipped offline), standardized, stratified train/test split."""
+    check_positive_float("test_size", test_size)
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    x, y = load_digits(return_X_y=True)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, stratify=y, random_state=random_state)
+    scaler = StandardScaler().fit(x_tr)
+    return from_arrays(scaler.transform(x_tr), y_tr, scaler.transform(x_te), y_te, name="digits")
+
+
+def with_labeled_per_class(data: Dataset, k: int | None, random_state: int = 0) -> Dataset:
+    """Keep ``k`` labeled training examples per class; the other training rows become unlabeled.
+
+    ``k=None`` keeps every label.
+    """
+    if k is None:
+        return data
+    k = check_positive_int("labeled_per_class", k)
+    rng = np.random.default_rng(random_state)
+    keep: list[int] = []
+    for c in range(data.n_classes):
+        idx = np.flatnonzero(data.y_train == c)
+        if k > len(idx):
+            raise ValueError(
+                f"labeled_per_class={k} is more than the {len(idx)} training examples of class {c}; "
+                f"accepted: 1..{min(np.bincount(data.y_train))}"
+            )
+        keep.extend(rng.choice(idx, size=k, replace=False).tolist())
+    mask = np.zeros(len(data.y_train), bool)
+    mask[np.sort(keep)] = True
+    return Dataset(
+        name=f"{data.name}[k={k}]",
+        x_train=data.x_train[mask],
+        y_train=data.y_train[mask],
+        x_test=data.x_test,
+        y_test=data.y_test,
+        n_classes=data.n_classes,
+        x_unlabeled=data.x_train[~mask],
+    )
+
+
+def load(name: str, **kwargs: object) -> Dataset:
+    """A data set by name: ``blobs`` or ``digits``."""
+    if name == "blobs":
+        return blobs(**kwargs)  # type: ignore[arg-type]
+    if name == "digits":
+        return digits(**kwargs)  # type: ignore[arg-type]
+    raise ValueError(f"dataset={name!r} is not accepted; choose one of {', '.join(DATASETS)}")

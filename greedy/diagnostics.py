@@ -1,0 +1,30 @@
+"""Diagnostics of a trained (or freshly initialized) network: gradient norms, dead ReLU units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from greedy.mlp import Layer, forward, kernel_gradients
+
+
+def gradient_norms(layers: list[Layer], x: np.ndarray, target: np.ndarray) -> pd.DataFrame:
+    """L2 norm of the loss gradient w.r.t. each layer's kernel on a batch (layer 1 = first hidden)."""
+    grads = kernel_gradients(layers, x, target)
+    return pd.DataFrame(
+        {"layer": np.arange(1, len(layers) + 1), "gradient_norm": [float(np.linalg.norm(g)) for g in grads]}
+    )
+
+
+def dead_unit_fractions(layers: list[Layer], x: np.ndarray) -> pd.DataFrame:
+    """Per hidden layer, the fraction of units that output zero for every row of ``x``.
+
+    A ReLU unit that is zero on the whole data set gets no gradient and never recovers.
+    """
+    _, acts = forward(layers[:-1], x)
+    return pd.DataFrame(
+        {
+            "layer": np.arange(1, len(acts) + 1),
+            "dead_fraction": [float(np.mean(np.all(a <= 0, axis=0))) for a in acts],
+        }
+    )

@@ -1,0 +1,117 @@
+"""Statistics over seeds: means with 95% CIs, paired comparisons, numbers ready for glue."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over seeds with its t-based confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+    sd: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def mean_ci(values: object, level: float = 0.95) -> Estimate:
+    """Mean and t confidence interval of the finite values (NaN = a diverged run, left out)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = len(v)
+    if n == 0:
+        return Estimate(np.nan, np.nan, np.nan, np.nan, 0)
+    m = float(v.mean())
+    if n == 1:
+        return Estimate(m, np.nan, np.nan, np.nan, 1)
+    sd = float(v.std(ddof=1))
+    half = float(sps.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
+    return Estimate(m, m - half, m + half, sd, n)
+
+
+def bootstrap_ci(values: object, level: float = 0.95, n_resamples: int = 10_000, seed: int = 0) -> Estimate:
+    """Mean with a percentile bootstrap interval (for skewed quantities such as rates)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return mean_ci(v, level)
+    rng = np.random.default_rng(seed)
+    means = rng.choice(v, size=(n_resamples, len(v)), replace=True).mean(1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return Estimate(float(v.mean()), float(lo), float(hi), float(v.std(ddof=1)), len(v))
+
+
+def summarize(df: pd.DataFrame, value: str, by: list[str], level: float = 0.95) -> pd.DataFrame:
+    """One row per group: n, mean, CI low/high and sd of ``value``."""
+    rows = []
+    for key, group in df.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key, strict=True)), **asdict(mean_ci(group[value], level))})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired difference a - b over the seeds both have, with CI and a paired t-test p-value."""
+
+    a: Estimate
+    b: Estimate
+    difference: Estimate
+    p_value: float
+
+    def glue_numbers(self, prefix: str) -> dict[str, float]:
+        """Flat numbers for myst-nb glue, e.g. ``{prefix}_diff``, ``{prefix}_diff_low``."""
+        out = {}
+        for name, est in (("a", self.a), ("b", self.b), ("diff", self.difference)):
+            out[f"{prefix}_{name}"] = est.mean
+            out[f"{prefix}_{name}_low"] = est.low
+            out[f"{prefix}_{name}_high"] = est.high
+        out[f"{prefix}_n"] = self.difference.n
+        out[f"{prefix}_p"] = self.p_value
+        return out
+
+    def sentence(self, what: str = "accuracy", digits: int = 3) -> str:
+        f = f"{{:.{digits}f}}"
+        d = self.difference
+        verdict = "no detectable difference" if d.low <= 0 <= d.high else ("higher" if d.mean > 0 else "lower")
+        return (
+            f"{what} {f.format(self.a.mean)} vs {f.format(self.b.mean)}: paired difference "
+            f"{f.format(d.mean)} (95% CI {f.format(d.low)} to {f.format(d.high)}, n={d.n} seeds) — {verdict}"
+        )
+
+
+def paired_comparison(
+    df: pd.DataFrame, value: str, column: str, a: object, b: object, on: str = "seed", level: float = 0.95
+) -> Comparison:
+    """Compare ``value`` where ``column == a`` against ``column == b``, paired on ``on`` (the seed)."""
+    left = df[df[column] == a].set_index(on)[value]
+    right = df[df[column] == b].set_index(on)[value]
+    if left.index.has_duplicates or right.index.has_duplicates:
+        raise ValueError(f"each {on} must appear once per group; filter to one configuration first")
+    joined = pd.concat([left.rename("a"), right.rename("b")], axis=1, join="inner").dropna()
+    if len(joined) < 2:
+        raise ValueError(f"need at least two paired {on}s with finite {value}, got {len(joined)}")
+    diff = joined["a"] - joined["b"]
+    p = float(sps.ttest_rel(joined["a"], joined["b"]).pvalue) if diff.std() > 0 else (1.0 if diff.mean() == 0 else 0.0)
+    return Comparison(mean_ci(joined["a"], level), mean_ci(joined["b"], level), mean_ci(diff, level), p)
+
+
+def rate_ci(successes: int, n: int, level: float = 0.95) -> Estimate:
+    """A proportion with its Wilson score interval (e.g. the share of seeds that diverge)."""
+    if n <= 0:
+        raise ValueError(f"n must be >= 1, got {n}")
+    z = float(sps.norm.ppf(0.5 + level / 2))
+    p = successes / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return Estimate(p, float(centre - half), float(centre + half), float("nan"), n)

@@ -1,0 +1,97 @@
+import math
+
+import numpy as np
+import pytest
+
+import greedy
+from greedy.config import TrainConfig, check_seeds
+from greedy.data import from_arrays, load, with_labeled_per_class
+
+
+@pytest.mark.parametrize(
+    ("changes", "param"),
+    [
+        ({"activation": "swish"}, "activation"),
+        ({"initializer": "orthogonal"}, "initializer"),
+        ({"optimizer": "adam"}, "optimizer"),
+        ({"width": 0}, "width"),
+        ({"width": -3}, "width"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"n_added_layers": -1}, "n_added_layers"),
+        ({"n_added_layers": 2.5}, "n_added_layers"),
+        ({"n_added_layers": True}, "n_added_layers"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"learning_rate": -0.1}, "learning_rate"),
+        ({"learning_rate": math.inf}, "learning_rate"),
+        ({"learning_rate": math.nan}, "learning_rate"),
+        ({"momentum": 1.0}, "momentum"),
+        ({"fine_tune_epochs": 0}, "fine_tune_epochs"),
+    ],
+)
+def test_bad_setting_names_the_parameter(changes, param):
+    with pytest.raises(ValueError, match=param):
+        TrainConfig(**changes)
+
+
+def test_unknown_setting_is_named():
+    with pytest.raises(ValueError, match="unknown setting"):
+        TrainConfig().with_(depth=3)
+
+
+def test_defaults_are_the_tutorials():
+    c = TrainConfig()
+    assert (c.width, c.activation, c.initializer, c.learning_rate, c.momentum) == (10, "relu", "he_uniform", 0.01, 0.9)
+    assert (c.epochs, c.batch_size, c.n_added_layers) == (100, 32, 10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"method": "layerwise"}, "method"),
+        ({"engine": "torch"}, "engine"),
+        ({"seeds": []}, "seeds"),
+        ({"seeds": [1, 1]}, "seeds"),
+        ({"seeds": [-1]}, "seeds"),
+        ({"seeds": "abc"}, "seeds"),
+        ({"fine_tune": "sometimes"}, "fine_tune"),
+    ],
+)
+def test_run_rejects_bad_input_before_work(blob_data, kwargs, param):
+    args = {"method": "supervised_greedy", "data": blob_data, **kwargs}
+    with pytest.raises(ValueError, match=param):
+        greedy.run(**args)
+
+
+def test_unknown_dataset_is_named():
+    with pytest.raises(ValueError, match="dataset='mnist'.*blobs, digits"):
+        load("mnist")
+
+
+def test_user_data_validation():
+    x = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="same length"):
+        from_arrays(x, [0, 1, 0], x, [0, 1, 0, 1])
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf"):
+        from_arrays(bad, [0, 1, 0, 1], x, [0, 1, 0, 1])
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        from_arrays(x, [0, 1, 0, 1], bad, [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="at least two classes"):
+        from_arrays(x, [1, 1, 1, 1], x, [1, 1, 1, 1])
+    with pytest.raises(ValueError, match="same number of features"):
+        from_arrays(x, [0, 1, 0, 1], np.zeros((4, 3)), [0, 1, 0, 1])
+
+
+def test_too_many_labeled_per_class(blob_data):
+    with pytest.raises(ValueError, match="labeled_per_class=1000"):
+        with_labeled_per_class(blob_data, 1000)
+    with pytest.raises(ValueError, match="labeled_per_class"):
+        with_labeled_per_class(blob_data, 0)
+
+
+def test_check_seeds_accepts_int_and_list():
+    assert check_seeds(3) == [3]
+    assert check_seeds(range(3)) == [0, 1, 2]

@@ -1,0 +1,57 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from greedy.stats import bootstrap_ci, mean_ci, paired_comparison, rate_ci, summarize
+
+
+def test_mean_ci_known_values():
+    e = mean_ci([1.0, 2.0, 3.0, np.nan])
+    assert e.mean == 2.0 and e.n == 3
+    assert e.high - 2.0 == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
+
+
+def test_ci_covers_the_true_mean_about_95_percent():
+    rng = np.random.default_rng(0)
+    covered = 0
+    for _ in range(2000):
+        e = mean_ci(rng.normal(1.0, 2.0, 20))
+        covered += e.low <= 1.0 <= e.high
+    assert 0.93 < covered / 2000 < 0.97
+
+
+def test_bootstrap_close_to_t_for_normal_data():
+    v = np.random.default_rng(1).normal(size=200)
+    assert bootstrap_ci(v).low == pytest.approx(mean_ci(v).low, abs=0.03)
+
+
+def test_paired_comparison_detects_a_shift_and_pairs_by_seed():
+    rng = np.random.default_rng(2)
+    base = rng.normal(0.8, 0.05, 30)
+    df = pd.DataFrame(
+        {"seed": np.r_[np.arange(30), np.arange(30)], "method": ["a"] * 30 + ["b"] * 30,
+         "acc": np.r_[base + 0.01, base]}
+    )
+    c = paired_comparison(df, "acc", "method", "a", "b")
+    assert c.difference.mean == pytest.approx(0.01) and c.difference.low == pytest.approx(0.01)
+    assert "higher" in c.sentence()
+    nums = c.glue_numbers("x")
+    assert nums["x_diff"] == pytest.approx(0.01) and nums["x_n"] == 30
+
+
+def test_paired_comparison_no_difference():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"seed": np.r_[np.arange(40), np.arange(40)], "m": ["a"] * 40 + ["b"] * 40,
+                       "v": rng.normal(size=80)})
+    assert "no detectable difference" in paired_comparison(df, "v", "m", "a", "b").sentence()
+
+
+def test_summarize_groups():
+    df = pd.DataFrame({"depth": [2, 2, 3, 3], "acc": [0.8, 0.82, 0.7, 0.72]})
+    s = summarize(df, "acc", ["depth"])
+    assert s.depth.tolist() == [2, 3] and s["mean"].tolist() == pytest.approx([0.81, 0.71])
+
+
+def test_rate_ci_wilson():
+    e = rate_ci(2, 10)
+    assert e.mean == 0.2 and 0.05 < e.low < 0.06 and 0.50 < e.high < 0.52
