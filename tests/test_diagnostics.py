@@ -9,7 +9,9 @@ def _net(rng, head="softmax", act="tanh"):
     return [
         Layer(rng.normal(size=(2, 4)), rng.normal(size=4), act),
         Layer(rng.normal(size=(4, 3)), rng.normal(size=3), act),
-        Layer(rng.normal(size=(3, 3 if head == "softmax" else 2)), rng.normal(size=3 if head == "softmax" else 2), head),
+        Layer(
+            rng.normal(size=(3, 3 if head == "softmax" else 2)), rng.normal(size=3 if head == "softmax" else 2), head
+        ),
     ]
 
 

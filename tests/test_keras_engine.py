@@ -21,9 +21,15 @@ def supervised_run(blob_data):
 
     def observe(depth, before, model):
         y_tr = blob_data.y_train
-        seen.append((depth, before, [[np.array(w) for w in lay.get_weights()] for lay in model.layers],
-                     accuracy(keras_engine.to_layers(model), blob_data.x_train, y_tr),
-                     accuracy(keras_engine.to_layers(model), blob_data.x_test, blob_data.y_test)))
+        seen.append(
+            (
+                depth,
+                before,
+                [[np.array(w) for w in lay.get_weights()] for lay in model.layers],
+                accuracy(keras_engine.to_layers(model), blob_data.x_train, y_tr),
+                accuracy(keras_engine.to_layers(model), blob_data.x_test, blob_data.y_test),
+            )
+        )
 
     records = keras_engine.supervised_greedy(blob_data, SHORT, seed=3, on_stage=observe)
     return records, seen
@@ -99,7 +105,9 @@ def test_autoencoder_stage_freezes_encoder(blob_data):
     for seed in (2, 3, 4, 5):  # some seeds diverge on raw inputs; find one that trains
         seen = []
         keras_engine.autoencoder_greedy(
-            blob_data, SHORT.with_(n_added_layers=1), seed=seed,
+            blob_data,
+            SHORT.with_(n_added_layers=1),
+            seed=seed,
             on_stage=lambda d, before, m: seen.append((before, [lay.get_weights() for lay in m.layers])),
         )
         if len(seen) == 2:

@@ -6,8 +6,17 @@ from greedy.records import COLUMNS, StageRecord, load_frame, save_frame, to_fram
 
 
 def _rec(**kw):
-    base = dict(method="supervised_greedy", depth=2, seed=0, train_accuracy=0.8, test_accuracy=0.82,
-                final_loss=0.4, wall_seconds=0.1, backend="jax", engine="jax")
+    base = dict(
+        method="supervised_greedy",
+        depth=2,
+        seed=0,
+        train_accuracy=0.8,
+        test_accuracy=0.82,
+        final_loss=0.4,
+        wall_seconds=0.1,
+        backend="jax",
+        engine="jax",
+    )
     return StageRecord(**{**base, **kw})
 
 

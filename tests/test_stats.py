@@ -29,8 +29,11 @@ def test_paired_comparison_detects_a_shift_and_pairs_by_seed():
     rng = np.random.default_rng(2)
     base = rng.normal(0.8, 0.05, 30)
     df = pd.DataFrame(
-        {"seed": np.r_[np.arange(30), np.arange(30)], "method": ["a"] * 30 + ["b"] * 30,
-         "acc": np.r_[base + 0.01, base]}
+        {
+            "seed": np.r_[np.arange(30), np.arange(30)],
+            "method": ["a"] * 30 + ["b"] * 30,
+            "acc": np.r_[base + 0.01, base],
+        }
     )
     c = paired_comparison(df, "acc", "method", "a", "b")
     assert c.difference.mean == pytest.approx(0.01) and c.difference.low == pytest.approx(0.01)
@@ -41,8 +44,9 @@ def test_paired_comparison_detects_a_shift_and_pairs_by_seed():
 
 def test_paired_comparison_no_difference():
     rng = np.random.default_rng(3)
-    df = pd.DataFrame({"seed": np.r_[np.arange(40), np.arange(40)], "m": ["a"] * 40 + ["b"] * 40,
-                       "v": rng.normal(size=80)})
+    df = pd.DataFrame(
+        {"seed": np.r_[np.arange(40), np.arange(40)], "m": ["a"] * 40 + ["b"] * 40, "v": rng.normal(size=80)}
+    )
     assert "no detectable difference" in paired_comparison(df, "v", "m", "a", "b").sentence()
 
 

@@ -1,0 +1,108 @@
+"""The fast engine: exact where it claims to be, and training the same models as Keras."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from greedy import jax_engine
+from greedy.config import TrainConfig
+from greedy.mlp import accuracy
+from greedy.records import to_frame
+from greedy.stats import mean_ci
+
+SHORT = TrainConfig(n_added_layers=2, epochs=10, head_epochs=10, fine_tune_epochs=10)
+
+
+def test_precomputed_features_equal_training_the_frozen_stack(blob_data):
+    """A greedy stage on precomputed features == the full stack trained with lower layers frozen."""
+    cfg = SHORT
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(3))
+    net = jax_engine.initial_network(keys, 2, 3, 4, cfg)  # 3 hidden + head
+    x, y = jnp.asarray(blob_data.x_train), jnp.asarray(blob_data.one_hot(blob_data.y_train))
+    kw = dict(activation="relu", loss="ce", learning_rate=0.01, momentum=0.9, epochs=10, batch_size=32)
+    full, full_losses = jax_engine.train(net, x, y, keys, frozen=2, **kw)
+    feats = jax.vmap(lambda p: jax_engine.hidden_features(p, x, "relu"))(net[:2])
+    short, short_losses = jax_engine.train(net[2:], feats, y, keys, **kw)
+    for (wf, bf), (w0, b0) in zip(full[:2], net[:2], strict=True):
+        assert np.array_equal(np.asarray(wf), np.asarray(w0)) and np.array_equal(np.asarray(bf), np.asarray(b0))
+    for (wf, bf), (ws, bs) in zip(full[2:], short, strict=True):
+        np.testing.assert_allclose(np.asarray(wf), np.asarray(ws), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(bf), np.asarray(bs), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(full_losses, short_losses, rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def kept(blob_data):
+    layers: dict = {}
+    records = jax_engine.supervised_greedy(blob_data, SHORT, seeds=[0, 1, 2], keep_layers=layers)
+    return records, layers
+
+
+def test_accuracy_is_a_fresh_forward_pass_and_frozen_layers_do_not_move(blob_data, kept):
+    records, layers = kept
+    for rec in records:
+        net = layers[rec.depth][[0, 1, 2].index(rec.seed)]
+        assert rec.test_accuracy == pytest.approx(accuracy(net, blob_data.x_test, blob_data.y_test), abs=1e-9)
+        assert rec.train_accuracy == pytest.approx(accuracy(net, blob_data.x_train, blob_data.y_train), abs=1e-9)
+    for s in range(3):
+        for depth in (3, 4):
+            prev, cur = layers[depth - 1][s], layers[depth][s]
+            for i in range(depth - 2):
+                assert np.array_equal(prev[i].kernel, cur[i].kernel), "a frozen layer changed"
+            assert cur[depth - 2].kernel.shape == (10, 10)
+
+
+def test_deterministic_and_seed_dependent(blob_data, kept):
+    again = to_frame(jax_engine.supervised_greedy(blob_data, SHORT, seeds=[0, 1, 2]))
+    first = to_frame(kept[0])
+    cols = ["seed", "depth", "train_accuracy", "test_accuracy", "final_loss"]
+    assert again[cols].equals(first[cols])
+    by_seed = first.pivot(index="depth", columns="seed", values="final_loss")
+    assert by_seed[0].ne(by_seed[1]).all()
+
+
+def test_sharding_does_not_change_a_seeds_numbers(blob_data):
+    cfg = SHORT.with_(n_added_layers=1)
+    whole = to_frame(jax_engine.supervised_greedy(blob_data, cfg, seeds=list(range(6)), chunk_size=4))
+    part = to_frame(jax_engine.supervised_greedy(blob_data, cfg, seeds=[4, 5], chunk_size=4))
+    cols = ["train_accuracy", "test_accuracy", "final_loss"]
+    assert whole[whole.seed >= 4][cols].reset_index(drop=True).equals(part[cols])
+
+
+def test_divergence_stops_the_seed(blob_data):
+    df = to_frame(jax_engine.autoencoder_greedy(blob_data, SHORT.with_(learning_rate=50.0), seeds=[0, 1]))
+    assert (df.status == "diverged").all() and df.depth.tolist() == [2, 2]
+    assert df.test_accuracy.isna().all() and df.diverged_epoch.notna().all()
+
+
+def test_autoencoder_and_fine_tune_and_baseline(blob_data):
+    ae = to_frame(
+        jax_engine.autoencoder_greedy(blob_data, TrainConfig(n_added_layers=0), seeds=list(range(8)), fine_tune="last")
+    )
+    ok = ae[(ae.method == "autoencoder_greedy") & (ae.status == "ok")]
+    assert len(ok) >= 4 and (ok.test_mse < 0.05).all() and (ok.test_accuracy > 0.7).all()
+    assert set(ae.method) >= {"autoencoder_greedy+fine_tune"}
+    e2e = to_frame(jax_engine.end_to_end(blob_data, SHORT, seeds=[0, 1], depths=[2, 5]))
+    assert sorted(zip(e2e.seed, e2e.depth)) == [(0, 2), (0, 5), (1, 2), (1, 5)]
+
+
+def test_tutorial_defaults_land_at_the_ceiling(blob_data):
+    df = to_frame(jax_engine.supervised_greedy(blob_data, TrainConfig(n_added_layers=2), seeds=list(range(10))))
+    assert df.test_accuracy.between(0.80, 0.85).all()
+
+
+@pytest.mark.slow
+def test_same_models_as_the_keras_reference_in_distribution(blob_data):
+    """Per-seed test accuracy over 20 seeds: the engines' means lie within each other's CIs."""
+    from greedy import keras_engine
+
+    cfg = TrainConfig(n_added_layers=1)
+    seeds = list(range(20))
+    fast = to_frame(jax_engine.supervised_greedy(blob_data, cfg, seeds=seeds))
+    ref = to_frame([r for s in seeds for r in keras_engine.supervised_greedy(blob_data, cfg, seed=s)])
+    for depth in (2, 3):
+        a = mean_ci(fast[fast.depth == depth].test_accuracy)
+        b = mean_ci(ref[ref.depth == depth].test_accuracy)
+        assert b.low <= a.mean <= b.high or a.low <= b.mean <= a.high, (depth, a, b)
+        assert abs(a.mean - b.mean) < 0.01
