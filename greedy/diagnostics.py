@@ -28,3 +28,15 @@ def dead_unit_fractions(layers: list[Layer], x: np.ndarray) -> pd.DataFrame:
             "dead_fraction": [float(np.mean(np.all(a <= 0, axis=0))) for a in acts],
         }
     )
+
+
+def input_variance(x: np.ndarray) -> float:
+    """Mean per-feature variance: the MSE of the best constant reconstruction."""
+    return float(np.var(np.asarray(x, np.float64), axis=0).mean())
+
+
+def mark_collapse(records: pd.DataFrame, x_reference: np.ndarray, threshold: float = 0.9) -> pd.DataFrame:
+    """Add ``collapsed``: the reconstruction is no better than a constant (MSE >= threshold x variance)."""
+    out = records.copy()
+    out["collapsed"] = out["test_mse"] >= threshold * input_variance(x_reference)
+    return out

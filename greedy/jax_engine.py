@@ -378,7 +378,7 @@ def autoencoder_greedy(
             }
             diverged = [
                 a if a is not None else b
-                for a, b in zip(_divergence(losses, [new, recon]), _divergence(head_losses, [head]))
+                for a, b in zip(_divergence(losses, [new, recon]), _divergence(head_losses, [head]), strict=True)
             ]
             depth = stage + 2
             if keep_layers is not None:

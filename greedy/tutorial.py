@@ -99,3 +99,43 @@ def with_library(
 
     keras_engine.supervised_greedy(data, config.with_(n_added_layers=n_added_layers), seed, on_stage=observe)
     return pd.DataFrame(rows[1:])  # the base model has no frozen layer
+
+
+def print_like_tutorial(df: pd.DataFrame, value: str = "accuracy") -> None:
+    """Print one line per depth as the tutorial does: ``> layers=3, train=0.826, test=0.830``."""
+    for row in df.itertuples():
+        train, test = getattr(row, f"train_{value}"), getattr(row, f"test_{value}")
+        print(f"> layers={row.depth}, train={train:.3f}, test={test:.3f}")
+
+
+def on_backend(backend: str, data_kwargs: dict | None = None, **kwargs: object) -> pd.DataFrame:
+    """``without_recompile`` run in a fresh process on another Keras backend (one backend per process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from greedy.backend import BACKENDS
+
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is not accepted; choose one of {', '.join(BACKENDS)}")
+    payload = json.dumps({"data": data_kwargs or {}, "kwargs": kwargs})
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(
+        [sys.executable, "-m", "greedy.tutorial", payload], env=env, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"the tutorial listing on {backend} failed:\n{out.stderr[-2000:]}")
+    return pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    from greedy.data import blobs
+
+    args = json.loads(sys.argv[1])
+    cfg = TrainConfig(**args["kwargs"].pop("config", {}))
+    frame = without_recompile(blobs(**args["data"]), config=cfg, **args["kwargs"])
+    print(frame.to_json(orient="records"))

@@ -84,7 +84,7 @@ def test_autoencoder_and_fine_tune_and_baseline(blob_data):
     assert len(ok) >= 4 and (ok.test_mse < 0.05).all() and (ok.test_accuracy > 0.7).all()
     assert set(ae.method) >= {"autoencoder_greedy+fine_tune"}
     e2e = to_frame(jax_engine.end_to_end(blob_data, SHORT, seeds=[0, 1], depths=[2, 5]))
-    assert sorted(zip(e2e.seed, e2e.depth)) == [(0, 2), (0, 5), (1, 2), (1, 5)]
+    assert sorted(zip(e2e.seed, e2e.depth, strict=True)) == [(0, 2), (0, 5), (1, 2), (1, 5)]
 
 
 def test_tutorial_defaults_land_at_the_ceiling(blob_data):

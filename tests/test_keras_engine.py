@@ -108,7 +108,7 @@ def test_autoencoder_stage_freezes_encoder(blob_data):
             blob_data,
             SHORT.with_(n_added_layers=1),
             seed=seed,
-            on_stage=lambda d, before, m: seen.append((before, [lay.get_weights() for lay in m.layers])),
+            on_stage=lambda d, before, m, seen=seen: seen.append((before, [lay.get_weights() for lay in m.layers])),
         )
         if len(seen) == 2:
             break

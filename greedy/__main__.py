@@ -1,0 +1,5 @@
+import sys
+
+from greedy.cli import main
+
+sys.exit(main())

@@ -1,0 +1,181 @@
+"""Execute the study's notebooks with papermill: skip what is up to date, write atomically.
+
+An experiment is complete when its executed notebook, its results file and its run record
+(``results/NAME.run.json``) exist and the record's fingerprint matches the current inputs
+(notebook source, parameters, library source, pinned versions, Python). Everything is first
+written to ``results/.staging`` and moved into place only after the notebook succeeded, the
+run record last, so a run killed at any moment leaves nothing that passes for complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from greedy.manifest import Experiment, Study
+
+STAGING = "results/.staging"
+
+
+class ExperimentFailed(RuntimeError):
+    """A notebook raised: names the experiment, the notebook, the cell and the error."""
+
+
+def _library_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(exp: Experiment, root: Path) -> str:
+    """Hash of everything an experiment's outputs depend on."""
+    lock = root / "requirements.lock"
+    parts = {
+        "notebook": hashlib.sha256(exp.notebook.read_bytes()).hexdigest(),
+        "parameters": exp.parameters,
+        "library": _library_digest(),
+        "lock": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "",
+        "python": platform.python_version(),
+        "keras_backend_env": os.environ.get("KERAS_BACKEND", ""),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    status: str  # ran | skipped
+    seconds: float
+
+
+def run_record_path(exp: Experiment, book_dir: Path) -> Path:
+    return book_dir / "results" / f"{exp.name}.run.json"
+
+
+def is_up_to_date(exp: Experiment, study: Study) -> bool:
+    record = run_record_path(exp, study.book_dir)
+    if not (record.is_file() and exp.output_notebook(study.book_dir).is_file()):
+        return False
+    if not (study.book_dir / exp.results_name()).is_file():
+        return False
+    try:
+        return json.loads(record.read_text()).get("fingerprint") == fingerprint(exp, study.root)
+    except json.JSONDecodeError:
+        return False
+
+
+def execute(exp: Experiment, study: Study, *, force: bool = False, progress: bool = False) -> Outcome:
+    """Run one experiment unless it is up to date; raise ExperimentFailed with the cell and error."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    if not force and is_up_to_date(exp, study):
+        return Outcome(exp.name, "skipped", 0.0)
+    book = study.book_dir
+    staging = book / STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    staged_nb = staging / f"{exp.name}.ipynb"
+    staged_results = f"{STAGING}/{exp.name}.csv"  # relative to book/: the notebook's cwd
+    for stale in (staged_nb, book / staged_results):
+        stale.unlink(missing_ok=True)
+    params = {**exp.parameters, "results_path": staged_results}
+    start = time.perf_counter()
+    env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # keep TensorFlow's C++ log lines out of the notebooks
+    try:
+        papermill.execute_notebook(
+            str(exp.notebook),
+            str(staged_nb),
+            parameters=params,
+            cwd=str(book),
+            kernel_name="python3",
+            progress_bar=progress,
+            log_output=False,
+        )
+    except PapermillExecutionError as err:
+        raise ExperimentFailed(
+            f"experiment {exp.name!r} failed in {exp.notebook.relative_to(study.root)}, "
+            f"cell {err.cell_index} (execution count {err.exec_count}): {err.ename}: {err.evalue}"
+        ) from None
+    finally:
+        if env_before is None:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+        else:
+            os.environ["TF_CPP_MIN_LOG_LEVEL"] = env_before
+    seconds = time.perf_counter() - start
+    if not (book / staged_results).is_file():
+        raise ExperimentFailed(f"experiment {exp.name!r}: the notebook did not write its results to {staged_results}")
+    _finalize_notebook(staged_nb, staged_results, exp.results_name())
+    final_results = book / exp.results_name()
+    os.replace(book / staged_results, final_results)
+    os.replace(staged_nb, exp.output_notebook(book))
+    _write_json_atomic(
+        run_record_path(exp, book),
+        {
+            "experiment": exp.name,
+            "fingerprint": fingerprint(exp, study.root),
+            "parameters": exp.parameters,
+            "seconds": round(seconds, 1),
+            "python": platform.python_version(),
+            "platform": f"{platform.system()} {platform.machine()}",
+            "cpu_count": os.cpu_count(),
+        },
+    )
+    return Outcome(exp.name, "ran", seconds)
+
+
+def _finalize_notebook(path: Path, staged: str, final: str) -> None:
+    """Point the executed notebook's injected ``results_path`` at the final file, and drop timings."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = cell.source.replace(repr(staged), repr(final)).replace(f'"{staged}"', f'"{final}"')
+        # papermill's per-cell timestamps change on every run; they are not results
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nb.metadata.get("papermill", {}).pop("start_time", None)
+    for key in ("end_time", "duration", "input_path", "output_path"):
+        nb.metadata.get("papermill", {}).pop(key, None)
+    nbformat.write(nb, path)
+
+
+def run_study(
+    study: Study,
+    experiments: list[Experiment],
+    *,
+    force: bool = False,
+    workers: int = 0,
+    scheduler: str | None = None,
+) -> list[Outcome]:
+    """Run experiments serially, or on Dask (``workers`` > 0 for a local cluster, or ``scheduler``)."""
+    from tqdm.auto import tqdm
+
+    if workers or scheduler:
+        from greedy.distributed import run_on_dask
+
+        return run_on_dask(study, experiments, force=force, workers=workers, scheduler=scheduler)
+    outcomes = []
+    bar = tqdm(experiments, desc="study", unit="experiment", file=sys.stderr)
+    for exp in bar:
+        bar.set_postfix_str(exp.name)
+        outcomes.append(execute(exp, study, force=force))
+    return outcomes
