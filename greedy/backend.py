@@ -22,6 +22,29 @@ def use_backend(name: str) -> None:
             )
         return
     os.environ["KERAS_BACKEND"] = name
+    if name == "tensorflow":
+        _import_tensorflow_quietly()
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up log lines kept out of stderr (and so out of notebooks).
+
+    TensorFlow writes them to file descriptor 2 before its logging is configured, whatever
+    TF_CPP_MIN_LOG_LEVEL says; later messages obey that variable.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.constant(1.0) + 1.0  # first op: oneDNN announces itself here
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def current_backend() -> str:

@@ -1,0 +1,48 @@
+# Two commands do everything, from a fresh clone:
+#   make study   set up, run the study (skips what is up to date), build the book
+#   make test    set up, then lint, unit tests (both Keras backends), nbval regression, strict book build
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(shell sed -n 's/^  \([a-z_0-9]*\):$$/book\/\1.ipynb/p' study.yml)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup study book test lint unit nbval bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+study: setup
+	$(BIN)/greedy run
+	$(MAKE) --no-print-directory book
+
+book: setup
+	$(BIN)/jupyter-book build book/ -W -n --keep-going --path-output . > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+lint: setup
+	$(BIN)/ruff check greedy tests
+	$(BIN)/ruff format --check greedy tests
+
+unit: setup
+	KERAS_BACKEND=jax $(BIN)/pytest -q tests
+	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests/test_keras_engine.py tests/test_tutorial.py
+
+nbval: setup
+	$(BIN)/pytest -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
+
+test: lint unit nbval
+
+bench: setup
+	$(BIN)/greedy bench
+
+clean:
+	rm -rf _build .book-build.log book/results/.staging
