@@ -93,7 +93,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
     staging.mkdir(parents=True, exist_ok=True)
     staged_nb = staging / f"{exp.name}.ipynb"
     staged_results = f"{STAGING}/{exp.name}.csv"  # relative to book/: the notebook's cwd
-    for stale in (staged_nb, book / staged_results):
+    for stale in [staged_nb, book / staged_results, *staging.glob(f"{exp.name}_*")]:
         stale.unlink(missing_ok=True)
     params = {**exp.parameters, "results_path": staged_results}
     start = time.perf_counter()
@@ -123,8 +123,9 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
     if not (book / staged_results).is_file():
         raise ExperimentFailed(f"experiment {exp.name!r}: the notebook did not write its results to {staged_results}")
     _finalize_notebook(staged_nb, staged_results, exp.results_name())
-    final_results = book / exp.results_name()
-    os.replace(book / staged_results, final_results)
+    # Results first (the CSV and any figure files named after the experiment), then the notebook.
+    for staged in sorted(staging.glob(f"{exp.name}_*")) + [book / staged_results]:
+        os.replace(staged, book / "results" / staged.name)
     os.replace(staged_nb, exp.output_notebook(book))
     _write_json_atomic(
         run_record_path(exp, book),

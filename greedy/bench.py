@@ -1,0 +1,89 @@
+"""Benchmark: the straightforward Keras/TensorFlow procedure against the fast engine, side by side.
+
+Prints figures; asserts nothing (these machines are noisy). Run as ``greedy bench``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import numpy as np
+
+from greedy.config import TrainConfig
+from greedy.data import Dataset, blobs
+
+
+def numpy_sgd_fit(data: Dataset, config: TrainConfig, seed: int = 0) -> float:
+    """One fit of the base network (inputs -> width relu -> softmax) as a hand-written NumPy loop."""
+    rng = np.random.default_rng(seed)
+    d, w, c = data.n_features, config.width, data.n_classes
+    params = [
+        rng.uniform(-np.sqrt(6 / d), np.sqrt(6 / d), (d, w)).astype(np.float32),
+        np.zeros(w, np.float32),
+        rng.uniform(-np.sqrt(6 / (w + c)), np.sqrt(6 / (w + c)), (w, c)).astype(np.float32),
+        np.zeros(c, np.float32),
+    ]
+    vel = [np.zeros_like(p) for p in params]
+    x, y = data.x_train, data.one_hot(data.y_train)
+    start = time.perf_counter()
+    for _ in range(config.epochs):
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), config.batch_size):
+            idx = order[i : i + config.batch_size]
+            xb, yb = x[idx], y[idx]
+            z = xb @ params[0] + params[1]
+            h = np.maximum(z, 0)
+            logits = h @ params[2] + params[3]
+            p = np.exp(logits - logits.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            g_out = (p - yb) / len(idx)
+            g_h = (g_out @ params[2].T) * (z > 0)
+            grads = [xb.T @ g_h, g_h.sum(0), h.T @ g_out, g_out.sum(0)]
+            for j in range(4):
+                vel[j] = config.momentum * vel[j] - config.learning_rate * grads[j]
+                params[j] += vel[j]
+    return time.perf_counter() - start
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(seeds: int = 30, quick: bool = False) -> int:
+    from greedy.backend import use_backend
+
+    use_backend("tensorflow")  # the straightforward procedure runs on the tutorial's backend
+    from greedy import jax_engine, keras_engine
+
+    data = blobs()
+    config = TrainConfig(epochs=10, head_epochs=10, n_added_layers=2) if quick else TrainConfig()
+    fits_sup = config.n_added_layers + 1
+    print(
+        f"greedy bench: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{config.epochs} epochs, {config.n_added_layers} added layers"
+    )
+
+    rows = []
+    for name, method in (("supervised", "supervised_greedy"), ("unsupervised", "autoencoder_greedy")):
+        keras_s = _timed(lambda m=method: getattr(keras_engine, m)(data, config, 1))
+        fast_cold = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [1], chunk_size=1))
+        fast_warm = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [1], chunk_size=1))
+        rows.append((name, keras_s, fast_cold, fast_warm))
+    print("\none seed, whole procedure (s)")
+    print(f"{'experiment':14s} {'keras+tf':>10s} {'fast cold':>10s} {'fast warm':>10s} {'x cold':>8s} {'x warm':>8s}")
+    for name, k, cold, warm in rows:
+        print(f"{name:14s} {k:10.2f} {cold:10.2f} {warm:10.2f} {k / cold:8.1f} {k / warm:8.1f}")
+
+    jax_engine.supervised_greedy(data, config, list(range(seeds)), chunk_size=seeds)  # compile
+    multi = _timed(lambda: jax_engine.supervised_greedy(data, config, list(range(seeds)), chunk_size=seeds))
+    numpy_fit = min(numpy_sgd_fit(data, config, s) for s in range(3))
+    per_fit = multi / (seeds * fits_sup)
+    print(f"\n{seeds} seeds, supervised ({seeds * fits_sup} fits of {config.epochs} epochs)")
+    print(f"  fast engine, warm: {multi:.2f} s total, {per_fit * 1e3:.1f} ms per fit")
+    print(f"  hand NumPy SGD loop: {numpy_fit * 1e3:.1f} ms per fit (base network, best of 3)")
+    print(f"  ratio NumPy / fast engine per fit: {numpy_fit / per_fit:.1f}")
+    return 0

@@ -1,0 +1,138 @@
+"""The built book: strict build, every TOC page, every image and local link, citations, no remote assets."""
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIB_KEYS = [
+    "goodfellow2016deep",
+    "bengio2007greedy",
+    "hinton2006fast",
+    "erhan2010why",
+    "glorot2010understanding",
+    "larochelle2009exploring",
+    "brownlee2019greedy",
+]
+pytestmark = pytest.mark.slow
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.images, self.scripts, self.styles = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "img" and a.get("src"):
+            self.images.append(a["src"])
+        elif tag == "script" and a.get("src"):
+            self.scripts.append(a["src"])
+        elif tag == "link" and a.get("href") and "stylesheet" in (a.get("rel") or ""):
+            self.styles.append(a["href"])
+
+
+@pytest.fixture(scope="session")
+def html(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run(
+        [str(jb), "build", str(ROOT / "book"), "-W", "-n", "--keep-going", "--path-output", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return out / "_build" / "html"
+
+
+def _pages():
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    return [toc["root"], *[c["file"] for c in toc["chapters"]]]
+
+
+def _parse(path: Path) -> _Refs:
+    p = _Refs()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def test_every_toc_page_exists(html):
+    for page in _pages():
+        assert (html / f"{page}.html").is_file(), page
+
+
+def test_images_and_local_links_resolve(html):
+    for page in html.glob("*.html"):
+        refs = _parse(page)
+        for target in refs.images + refs.links:
+            url = urlparse(target)
+            if url.scheme or target.startswith(("#", "mailto:")) or not url.path:
+                continue
+            assert (page.parent / url.path).resolve().exists(), f"{page.name}: {target} does not resolve"
+
+
+def test_no_page_loads_a_script_or_stylesheet_from_another_host(html):
+    for page in html.rglob("*.html"):
+        refs = _parse(page)
+        for src in refs.scripts + refs.styles:
+            assert not urlparse(src).netloc and not src.startswith("//"), f"{page.name} loads {src}"
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_bibliography_and_citations(html):
+    bib = (html / "bibliography.html").read_text(encoding="utf-8")
+    for key in BIB_KEYS:
+        assert f'id="id-{key}"' in bib or key in bib or re.search(key, bib), key
+    for title in ["Greedy Layer-Wise Training of Deep Networks", "Deep Learning", "A Fast Learning Algorithm"]:
+        assert title in bib
+    intro = (html / "intro.html").read_text(encoding="utf-8")
+    assert intro.count("bibliography.html#") >= 7
+
+
+def test_glued_numbers_are_rendered(html):
+    text = (html / "conclusions.html").read_text(encoding="utf-8")
+    assert "0.840" in text  # the Bayes-optimal test accuracy, glued from problem.ipynb
+    assert not re.search(r"glue|NaN|nan\b", re.sub(r"<[^>]+>", "", text).replace("Every number", ""))
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_screenshots_are_not_blank(html, tmp_path):
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    for page in ("intro", "supervised"):
+        shot = tmp_path / f"{page}.png"
+        subprocess.run(
+            [
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--window-size=1280,900",
+                "--virtual-time-budget=3000",
+                f"--screenshot={shot}",
+                (html / f"{page}.html").as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        img = mpimg.imread(shot)[..., :3]
+        non_white = float(np.mean(img.min(-1) < 0.9))
+        assert img.std() > 0.05 and non_white > 0.02, (page, img.std(), non_white)
