@@ -203,3 +203,18 @@ def load(name: str, **kwargs: object) -> Dataset:
     if name == "digits":
         return digits(**kwargs)  # type: ignore[arg-type]
     raise ValueError(f"dataset={name!r} is not accepted; choose one of {', '.join(DATASETS)}")
+
+
+def standardized(data: Dataset) -> Dataset:
+    """Inputs scaled to zero mean and unit variance, with the statistics of the training inputs."""
+    scaler = StandardScaler().fit(data.x_pretrain)
+    unlabeled = None if data.x_unlabeled is None else scaler.transform(data.x_unlabeled).astype(np.float32)
+    return Dataset(
+        name=f"{data.name}[standardized]",
+        x_train=scaler.transform(data.x_train).astype(np.float32),
+        y_train=data.y_train,
+        x_test=scaler.transform(data.x_test).astype(np.float32),
+        y_test=data.y_test,
+        n_classes=data.n_classes,
+        x_unlabeled=unlabeled,
+    )

@@ -15,8 +15,10 @@ on which other seeds share its run: a sharded run reproduces the serial one exac
 from __future__ import annotations
 
 import math
+import os
 import time
 from functools import cache
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -28,6 +30,13 @@ from greedy.mlp import LEAKY_SLOPE, Layer
 from greedy.records import StageRecord
 
 FINE_TUNE_WHEN = ("none", "last", "every")
+
+# Compiled fits are cached on disk, so a re-run (or nbval re-executing a notebook) does not pay
+# XLA's compile time again. GREEDY_JAX_CACHE overrides the place; an empty value turns it off.
+_CACHE = os.environ.get("GREEDY_JAX_CACHE", str(Path.home() / ".cache" / "greedy" / "jax"))
+if _CACHE:
+    jax.config.update("jax_compilation_cache_dir", _CACHE)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
 DEFAULT_CHUNK = 16
 
 Params = list[tuple[jax.Array, jax.Array]]

@@ -64,3 +64,26 @@ def bands_figure(
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def facet_bands_figure(
+    df: pd.DataFrame, value: str, facet: str, group: str, x: str = "depth", ylabel: str | None = None, log_y=False
+):
+    """One panel per value of ``facet``; in each, mean and 95% CI band of ``value`` against ``x`` per ``group``."""
+    facets = list(dict.fromkeys(df[facet]))
+    fig, axes = plt.subplots(1, len(facets), figsize=(4.2 * len(facets), 4), sharey=not log_y, squeeze=False)
+    groups = sorted(df[group].unique())
+    for ax, name in zip(axes[0], facets, strict=True):
+        part = df[df[facet] == name]
+        for i, g in enumerate(groups):
+            s = summarize(part[part[group] == g], value, [x])
+            if s.empty:
+                continue
+            ax.plot(s[x], s["mean"], marker=".", color=f"C{i}", label=str(g))
+            ax.fill_between(s[x], s.low, s.high, color=f"C{i}", alpha=0.2)
+        ax.set(title=str(name), xlabel=x, ylabel=ylabel or value)
+        if log_y:
+            ax.set_yscale("log")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

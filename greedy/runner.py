@@ -96,6 +96,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
     for stale in [staged_nb, book / staged_results, *staging.glob(f"{exp.name}_*")]:
         stale.unlink(missing_ok=True)
     params = {**exp.parameters, "results_path": staged_results}
+    inputs = fingerprint(exp, study.root)  # taken before running: what the outputs were made from
     start = time.perf_counter()
     env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # keep TensorFlow's C++ log lines out of the notebooks
@@ -131,7 +132,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
         run_record_path(exp, book),
         {
             "experiment": exp.name,
-            "fingerprint": fingerprint(exp, study.root),
+            "fingerprint": inputs,
             "parameters": exp.parameters,
             "seconds": round(seconds, 1),
             "python": platform.python_version(),

@@ -114,4 +114,6 @@ def rate_ci(successes: int, n: int, level: float = 0.95) -> Estimate:
     p = successes / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return Estimate(p, float(centre - half), float(centre + half), float("nan"), n)
+    # Clip rounding error: the interval always contains p and stays within [0, 1].
+    low, high = max(0.0, min(p, float(centre - half))), min(1.0, max(p, float(centre + half)))
+    return Estimate(p, low, high, float("nan"), n)

@@ -57,7 +57,7 @@ def html(tmp_path_factory) -> Path:
 
 def _pages():
     toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
-    return [toc["root"], *[c["file"] for c in toc["chapters"]]]
+    return [toc["root"], *[c["file"] for part in toc["parts"] for c in part["chapters"]]]
 
 
 def _parse(path: Path) -> _Refs:

@@ -1,0 +1,132 @@
+"""The study's experiment designs beyond the tutorial, as functions the notebooks call.
+
+Each returns a tidy DataFrame (one row per seed and condition) so that the notebooks only
+summarize, compare and plot. Everything runs on the fast JAX engine.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from greedy import jax_engine
+from greedy.config import TrainConfig, check_seeds
+from greedy.data import Dataset, with_labeled_per_class
+from greedy.diagnostics import dead_unit_fractions, gradient_norms
+from greedy.records import to_frame
+
+GREEDY_METHODS = ("supervised_greedy", "autoencoder_greedy")
+
+
+def methods_by_depth(
+    data: Dataset, configs: dict[str, TrainConfig], seeds: list[int], *, fine_tune: str = "every"
+) -> pd.DataFrame:
+    """Per named config: end-to-end at every depth, supervised and autoencoder greedy (+ fine-tuning)."""
+    seeds = check_seeds(seeds)
+    frames = []
+    for name, config in configs.items():
+        chunk = len(seeds)  # one vectorized run per procedure
+        records = jax_engine.end_to_end(data, config, seeds, chunk_size=chunk)
+        records += jax_engine.supervised_greedy(data, config, seeds, fine_tune=fine_tune, chunk_size=chunk)
+        records += jax_engine.autoencoder_greedy(data, config, seeds, fine_tune=fine_tune, chunk_size=chunk)
+        frames.append(to_frame(records).assign(config=name))
+    return pd.concat(frames, ignore_index=True)
+
+
+def gradient_profile(data: Dataset, configs: dict[str, TrainConfig], seeds: list[int], depth: int) -> pd.DataFrame:
+    """Per-layer gradient norm of end-to-end networks of ``depth`` Dense layers, at init and after training.
+
+    Gradients are of the mean cross-entropy on the whole training split.
+    """
+    seeds = check_seeds(seeds)
+    rows = []
+    for name, config in configs.items():
+        keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
+        initial = jax_engine.export_layers(
+            jax_engine.initial_network(keys, data.n_features, data.n_classes, depth, config),
+            config.activation,
+            "softmax",
+        )
+        trained: dict[int, list] = {}
+        jax_engine.end_to_end(data, config, seeds, depths=[depth], chunk_size=len(seeds), keep_layers=trained)
+        for when, nets in (("initialization", initial), ("after training", trained[depth])):
+            for seed, layers in zip(seeds, nets, strict=True):
+                if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
+                    continue
+                g = gradient_norms(layers, data.x_train, data.y_train)
+                rows.append(g.assign(config=name, when=when, seed=seed))
+    return pd.concat(rows, ignore_index=True)
+
+
+def autoencoder_dead_units(data: Dataset, config: TrainConfig, seeds: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Autoencoder greedy records and, per stage and encoder layer, the fraction of dead ReLU units."""
+    seeds = check_seeds(seeds)
+    kept: dict[int, list] = {}
+    records = to_frame(jax_engine.autoencoder_greedy(data, config, seeds, chunk_size=len(seeds), keep_layers=kept))
+    rows = []
+    for depth, nets in kept.items():
+        for seed, layers in zip(seeds, nets, strict=True):
+            if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
+                continue
+            d = dead_unit_fractions(layers, data.x_train)
+            rows.append(d.assign(depth=depth, seed=seed))
+    dead = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["layer", "dead_fraction"])
+    ok = records[records.status == "ok"][["depth", "seed"]]
+    return records, dead.merge(ok, on=["depth", "seed"])  # only stages that were recorded as ok
+
+
+def label_scarcity(
+    data: Dataset,
+    labeled_per_class: list[int | None],
+    seeds: list[int],
+    config: TrainConfig,
+    depth: int,
+) -> pd.DataFrame:
+    """Test accuracy at ``depth`` with k labels per class: no pretraining vs the greedy methods (+ fine-tuning).
+
+    Seed s draws the labeled subset (the same for every method at that seed, so comparisons pair)
+    and the networks' initialization; the unlabeled rest feeds the autoencoder.
+    """
+    seeds = check_seeds(seeds)
+    greedy_config = config.with_(n_added_layers=depth - 2)
+    frames = []
+    for k in labeled_per_class:
+        for seed in seeds:
+            part = with_labeled_per_class(data, k, random_state=seed)
+            records = jax_engine.end_to_end(part, config, [seed], depths=[depth], chunk_size=1)
+            for method in GREEDY_METHODS:
+                run = getattr(jax_engine, method)(part, greedy_config, [seed], fine_tune="last", chunk_size=1)
+                records += [r for r in run if r.depth == depth]
+            frames.append(to_frame(records).assign(labeled_per_class="all" if k is None else str(k)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def collapse_summary(records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.ndarray) -> dict[str, float]:
+    """Divergence of the base autoencoder, collapse at the deepest stage, dead units, accuracy: rates with CIs."""
+    from greedy.diagnostics import mark_collapse
+    from greedy.stats import mean_ci, rate_ci
+
+    base = records[(records.method == "autoencoder_greedy") & (records.depth == 2)]
+    diverged = rate_ci(int((base.status == "diverged").sum()), len(base))
+    ok = mark_collapse(records[records.status == "ok"], x_reference)
+    deepest = ok[ok.depth == ok.depth.max()]
+    collapsed = rate_ci(int(deepest.collapsed.sum()), max(len(deepest), 1))
+    first_layer = dead[(dead.depth == 2) & (dead.layer == 1)].dead_fraction
+    newest = dead[dead.layer == dead.depth - 1]
+    acc = mean_ci(deepest.test_accuracy)
+    return {
+        "diverged": diverged.mean,
+        "diverged_low": diverged.low,
+        "diverged_high": diverged.high,
+        "collapsed": collapsed.mean,
+        "collapsed_low": collapsed.low,
+        "collapsed_high": collapsed.high,
+        "survivors": len(deepest),
+        "dead_first_layer": float(first_layer.mean()),
+        "dead_newest_layer": float(newest.dead_fraction.mean()),
+        "deepest_accuracy": acc.mean,
+        "deepest_accuracy_low": acc.low,
+        "deepest_accuracy_high": acc.high,
+    }

@@ -1,0 +1,66 @@
+"""The study designs return tidy frames with the conditions they promise (tiny settings)."""
+
+import numpy as np
+import pytest
+
+import greedy
+from greedy.data import standardized
+from greedy.report import plain
+from greedy.studies import (
+    autoencoder_dead_units,
+    collapse_summary,
+    gradient_profile,
+    label_scarcity,
+    methods_by_depth,
+)
+
+TINY = greedy.TrainConfig(epochs=2, head_epochs=2, n_added_layers=1, fine_tune_epochs=2)
+
+
+def test_methods_by_depth_covers_every_method_and_config(blob_data):
+    df = methods_by_depth(blob_data, {"relu": TINY, "tanh": TINY.with_(activation="tanh")}, [0, 1])
+    assert set(df.config) == {"relu", "tanh"}
+    assert (
+        set(df.method)
+        == {
+            "end_to_end",
+            "supervised_greedy",
+            "supervised_greedy+fine_tune",
+            "autoencoder_greedy",
+            "autoencoder_greedy+fine_tune",
+        }
+        or (df.status != "ok").any()
+    )
+    assert set(df.depth) == {2, 3}
+
+
+def test_gradient_profile_shows_sigmoid_vanishing(blob_data):
+    cfgs = {
+        "relu": TINY.with_(n_added_layers=6),
+        "sigmoid small": TINY.with_(n_added_layers=6, activation="sigmoid", initializer="small_uniform"),
+    }
+    g = gradient_profile(blob_data, cfgs, [0, 1], depth=8)
+    init = g[g.when == "initialization"].groupby(["config", "layer"]).gradient_norm.mean()
+    assert init["sigmoid small"][1] < 1e-6 * init["sigmoid small"][8]  # vanishes through 7 sigmoid layers
+    assert init["relu"][1] > 1e-2 * init["relu"][8]
+
+
+def test_dead_units_and_collapse_summary(blob_data):
+    data = standardized(blob_data)
+    assert abs(data.x_train.mean()) < 1e-5 and abs(data.x_train.std() - 1) < 1e-2
+    records, dead = autoencoder_dead_units(data, TINY, [0, 1, 2])
+    assert set(dead.depth) <= {2, 3} and dead.dead_fraction.between(0, 1).all()
+    s = collapse_summary(records, dead, data.x_train)
+    assert 0 <= s["diverged_low"] <= s["diverged"] <= s["diverged_high"] <= 1
+
+
+def test_label_scarcity_pairs_methods_on_the_same_subset():
+    df = label_scarcity(greedy.digits(), [1, None], [0, 1], TINY.with_(width=8), depth=3)
+    assert set(df.labeled_per_class) == {"1", "all"}
+    assert df.groupby(["labeled_per_class", "seed"]).method.nunique().eq(5).all()
+
+
+def test_plain_numbers_for_glue():
+    assert type(plain(np.float64(0.5))) is float and type(plain(np.int64(3))) is int and plain("x") == "x"
+    with pytest.raises(AssertionError):
+        assert type(plain(np.float32(0.5))) is np.float32
