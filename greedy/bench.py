@@ -53,6 +53,35 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def multi_seed(data: Dataset, config: TrainConfig, seeds: int) -> tuple[float, float]:
+    """Warm time of the supervised procedure for ``seeds`` seeds in one vectorized run, and per fit."""
+    from greedy import jax_engine
+
+    seed_list = list(range(seeds))
+    jax_engine.supervised_greedy(data, config, seed_list, chunk_size=seeds)  # compile
+    total = _timed(lambda: jax_engine.supervised_greedy(data, config, seed_list, chunk_size=seeds))
+    return total, total / (seeds * (config.n_added_layers + 1))
+
+
+def fast_only(seed_counts: list[int], quick: bool = False) -> int:
+    """Multi-seed figures of the fast engine alone, on whatever device JAX has (CPU or GPU)."""
+    import jax
+
+    data = blobs()
+    config = TrainConfig(epochs=10, n_added_layers=2) if quick else TrainConfig()
+    print(
+        f"greedy bench (fast engine only): JAX {jax.__version__} on {jax.devices()[0].device_kind} "
+        f"({jax.default_backend()}), {config.epochs} epochs, {config.n_added_layers} added layers"
+    )
+    for seeds in seed_counts:
+        total, per_fit = multi_seed(data, config, seeds)
+        print(
+            f"  {seeds:6d} seeds: {total:8.3f} s for {seeds * (config.n_added_layers + 1)} fits, "
+            f"{per_fit * 1e3:8.4f} ms per fit"
+        )
+    return 0
+
+
 def main(seeds: int = 30, quick: bool = False) -> int:
     from greedy.backend import use_backend
 
@@ -73,15 +102,13 @@ def main(seeds: int = 30, quick: bool = False) -> int:
         fast_cold = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [1], chunk_size=1))
         fast_warm = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [1], chunk_size=1))
         rows.append((name, keras_s, fast_cold, fast_warm))
-    print("\none seed, whole procedure (s)")
+    print("\none seed, whole procedure (s); cold = including XLA compilation")
     print(f"{'experiment':14s} {'keras+tf':>10s} {'fast cold':>10s} {'fast warm':>10s} {'x cold':>8s} {'x warm':>8s}")
     for name, k, cold, warm in rows:
         print(f"{name:14s} {k:10.2f} {cold:10.2f} {warm:10.2f} {k / cold:8.1f} {k / warm:8.1f}")
 
-    jax_engine.supervised_greedy(data, config, list(range(seeds)), chunk_size=seeds)  # compile
-    multi = _timed(lambda: jax_engine.supervised_greedy(data, config, list(range(seeds)), chunk_size=seeds))
+    multi, per_fit = multi_seed(data, config, seeds)
     numpy_fit = min(numpy_sgd_fit(data, config, s) for s in range(3))
-    per_fit = multi / (seeds * fits_sup)
     print(f"\n{seeds} seeds, supervised ({seeds * fits_sup} fits of {config.epochs} epochs)")
     print(f"  fast engine, warm: {multi:.2f} s total, {per_fit * 1e3:.1f} ms per fit")
     print(f"  hand NumPy SGD loop: {numpy_fit * 1e3:.1f} ms per fit (base network, best of 3)")

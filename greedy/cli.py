@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--root", default=".")
 
     bench = sub.add_parser("bench", help="time the straightforward Keras procedure against the fast engine")
-    bench.add_argument("--seeds", type=int, default=30, help="seeds for the multi-seed figure (default 30)")
+    bench.add_argument("--seeds", type=int, action="append", help="seeds for the multi-seed figure (default 30)")
+    bench.add_argument("--fast-only", action="store_true", help="only the fast engine's multi-seed figures (GPU)")
     bench.add_argument("--quick", action="store_true", help="fewer layers and epochs, for a smoke test")
     return p
 
@@ -40,9 +41,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "bench":
-        from greedy.bench import main as bench_main
+        from greedy import bench
 
-        return bench_main(seeds=args.seeds, quick=args.quick)
+        seeds = args.seeds or [30]
+        if args.fast_only:
+            return bench.fast_only(seeds, quick=args.quick)
+        return bench.main(seeds=seeds[0], quick=args.quick)
 
     from greedy.manifest import apply_overrides, load_study, parse_overrides
     from greedy.runner import ExperimentFailed, is_up_to_date, run_study

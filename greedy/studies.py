@@ -72,7 +72,11 @@ def autoencoder_dead_units(data: Dataset, config: TrainConfig, seeds: list[int])
                 continue
             d = dead_unit_fractions(layers, data.x_train)
             rows.append(d.assign(depth=depth, seed=seed))
-    dead = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["layer", "dead_fraction"])
+    dead = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["layer", "dead_fraction", "depth", "seed"])
+    )
     ok = records[records.status == "ok"][["depth", "seed"]]
     return records, dead.merge(ok, on=["depth", "seed"])  # only stages that were recorded as ok
 
