@@ -28,9 +28,15 @@ class ExperimentFailed(RuntimeError):
     """A notebook raised: names the experiment, the notebook, the cell and the error."""
 
 
+# Modules that run or time the study but compute nothing a notebook reports.
+RESULT_NEUTRAL = frozenset({"__main__.py", "bench.py", "cli.py", "distributed.py", "manifest.py", "runner.py"})
+
+
 def _library_digest() -> str:
     h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
+        if path.name in RESULT_NEUTRAL:
+            continue
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
