@@ -22,8 +22,8 @@ def use_backend(name: str) -> None:
             )
         return
     os.environ["KERAS_BACKEND"] = name
-    if name == "tensorflow":
-        _import_tensorflow_quietly()
+    # Keras imports TensorFlow whenever it is installed (for its data utilities), on every backend.
+    _import_tensorflow_quietly()
 
 
 def _import_tensorflow_quietly() -> None:
@@ -32,6 +32,10 @@ def _import_tensorflow_quietly() -> None:
     TensorFlow writes them to file descriptor 2 before its logging is configured, whatever
     TF_CPP_MIN_LOG_LEVEL says; later messages obey that variable.
     """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)

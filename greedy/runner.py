@@ -156,6 +156,7 @@ def _finalize_notebook(path: Path, staged: str, final: str) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill draws a random id on every run
             cell.source = cell.source.replace(repr(staged), repr(final)).replace(f'"{staged}"', f'"{final}"')
         # papermill's per-cell timestamps change on every run; they are not results
         cell.metadata.pop("papermill", None)
