@@ -36,8 +36,13 @@ unit: setup
 	KERAS_BACKEND=jax $(BIN)/pytest -q tests
 	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests/test_keras_engine.py tests/test_tutorial.py
 
+# nbval re-executes copies of the executed notebooks in a scratch folder, so the records they
+# write on the way do not overwrite book/results.
 nbval: setup
-	$(BIN)/pytest -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
+	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && cd $$scratch && \
+	  $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	    --nbval-sanitize-with $(CURDIR)/tests/nbval_sanitize.cfg $(notdir $(NOTEBOOKS)); \
+	  status=$$?; rm -rf $$scratch; exit $$status
 
 test: lint unit nbval
 
