@@ -47,10 +47,11 @@ def numpy_sgd_fit(data: Dataset, config: TrainConfig, seed: int = 0) -> float:
     return time.perf_counter() - start
 
 
-def _timed(fn) -> float:
+def _timed(fn) -> tuple[float, object]:
+    """Seconds ``fn()`` took, and what it returned."""
     start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 def multi_seed(data: Dataset, config: TrainConfig, seeds: int) -> tuple[float, float]:
@@ -59,7 +60,7 @@ def multi_seed(data: Dataset, config: TrainConfig, seeds: int) -> tuple[float, f
 
     seed_list = list(range(seeds))
     jax_engine.supervised_greedy(data, config, seed_list, chunk_size=seeds)  # compile
-    total = _timed(lambda: jax_engine.supervised_greedy(data, config, seed_list, chunk_size=seeds))
+    total, _ = _timed(lambda: jax_engine.supervised_greedy(data, config, seed_list, chunk_size=seeds))
     return total, total / (seeds * (config.n_added_layers + 1))
 
 
@@ -100,14 +101,10 @@ def main(seeds: int = 30, quick: bool = False) -> int:
     seed = 2
     rows = []
     for name, method in (("supervised", "supervised_greedy"), ("unsupervised", "autoencoder_greedy")):
-        stages = {}
-        start = time.perf_counter()
-        stages["keras"] = len(getattr(keras_engine, method)(data, config, seed))
-        keras_s = time.perf_counter() - start
-        start = time.perf_counter()
-        stages["fast"] = len(getattr(jax_engine, method)(data, config, [seed], chunk_size=1))
-        fast_cold = time.perf_counter() - start
-        fast_warm = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [seed], chunk_size=1))
+        keras_s, keras_records = _timed(lambda m=method: getattr(keras_engine, m)(data, config, seed))
+        fast_cold, fast_records = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [seed], chunk_size=1))
+        fast_warm, _ = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [seed], chunk_size=1))
+        stages = {"keras": len(keras_records), "fast": len(fast_records)}
         rows.append((name, keras_s, fast_cold, fast_warm, stages))
     print(f"\none seed ({seed}), whole procedure (s); cold = including XLA compilation")
     header = ["keras+tf", "fast cold", "fast warm"]
