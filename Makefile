@@ -20,11 +20,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
+# One Dask worker per core (a LocalCluster on 127.0.0.1); WORKERS=0 runs serially in one process.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
+
 study: setup
-	$(BIN)/greedy run
+	$(BIN)/greedy run --workers $(WORKERS)
 	$(MAKE) --no-print-directory book
 
 book: setup
+	$(BIN)/greedy readme
 	$(BIN)/jupyter-book build book/ -W -n --keep-going --path-output . > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 

@@ -1,4 +1,5 @@
-"""Command line: ``greedy run`` executes the study, ``greedy list`` shows it, ``greedy bench`` times engines."""
+"""Command line: ``greedy run`` executes the study, ``greedy list`` shows it, ``greedy readme`` renders the
+README's findings, ``greedy bench`` times engines."""
 
 from __future__ import annotations
 
@@ -23,13 +24,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--force", action="store_true", help="re-run even if inputs are unchanged")
     run.add_argument(
-        "--workers", type=int, default=0, help="run on a local Dask cluster with this many workers (127.0.0.1)"
+        "--workers",
+        type=int,
+        default=0,
+        help="run on a local Dask cluster (127.0.0.1) with this many workers; 0 (default): serially in this process",
     )
     run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="use a Dask scheduler someone already runs")
     run.add_argument("--root", default=".", help="project root holding study.yml (default: .)")
 
     lst = sub.add_parser("list", help="list the experiments and whether each is up to date")
     lst.add_argument("--root", default=".")
+
+    readme = sub.add_parser("readme", help="render the README's findings from the executed notebooks")
+    readme.add_argument("--check", action="store_true", help="only check; exit 1 if the README is out of date")
+    readme.add_argument("--root", default=".")
 
     bench = sub.add_parser("bench", help="time the straightforward Keras procedure against the fast engine")
     bench.add_argument("--seeds", type=int, action="append", help="seeds for the multi-seed figure (default 30)")
@@ -47,6 +55,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.fast_only:
             return bench.fast_only(seeds, quick=args.quick)
         return bench.main(seeds=seeds[0], quick=args.quick)
+
+    if args.command == "readme":
+        from greedy import readme
+
+        try:
+            changed = readme.update(Path(args.root), check=args.check)
+        except (ValueError, FileNotFoundError) as err:
+            print(f"greedy: error: {err}", file=sys.stderr)
+            return 2
+        if args.check and changed:
+            print("greedy: README.md's findings are out of date: run `greedy readme`", file=sys.stderr)
+            return 1
+        return 0
 
     from greedy.manifest import apply_overrides, load_study, parse_overrides
     from greedy.runner import ExperimentFailed, is_up_to_date, run_study
@@ -70,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"greedy: {err}", file=sys.stderr)
         return 1
     for o in outcomes:
-        print(f"{o.name:24s} {o.status:8s} {o.seconds:7.1f} s")
+        memory = f"{o.peak_memory_mib:7.0f} MiB peak (runner + kernel)" if o.status == "ran" else ""
+        print(f"{o.name:24s} {o.status:8s} {o.seconds:7.1f} s {memory}")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from greedy.manifest import Experiment, Study
-from greedy.runner import Outcome, execute
+from greedy.runner import Outcome, execute, last_seconds
 
 
 def _execute_on_worker(exp: Experiment, study: Study, force: bool) -> Outcome:
@@ -36,9 +36,20 @@ def run_on_dask(
     cluster = None if scheduler else local_cluster(workers)
     client = Client(scheduler) if scheduler else Client(cluster)
     try:
+        # Longest first (by the last recorded run), so no long experiment starts last: submitted in
+        # that order too, since a worker may take its next task before later submissions arrive.
+        by_length = sorted(experiments, key=lambda e: -last_seconds(e, study))
         futures = {
-            client.submit(_execute_on_worker, exp, study, force, key=f"experiment-{exp.name}", pure=False): exp
-            for exp in experiments
+            client.submit(
+                _execute_on_worker,
+                exp,
+                study,
+                force,
+                key=f"experiment-{exp.name}",
+                pure=False,
+                priority=round(last_seconds(exp, study)),
+            ): exp
+            for exp in by_length
         }
         outcomes = []
         for fut in tqdm(as_completed(futures), total=len(futures), desc="study", unit="experiment"):

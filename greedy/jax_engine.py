@@ -87,6 +87,22 @@ def _row_loss(out: jax.Array, target: jax.Array, loss: str) -> jax.Array:
     return jnp.mean((out - target) ** 2, axis=-1)
 
 
+def shuffled_indices(key: jax.Array, n: int) -> jax.Array:
+    """A random order of ``range(n)``, drawn with one single-operand sort.
+
+    Each index is packed under the high bits of a random uint32 and the packed words sorted:
+    on CPU this is ~3x faster than ``jax.random.permutation``'s key-value sort, which cost as
+    much as the epoch's training steps. Equal random bits (rare) keep their index order.
+    Large n, which would leave too few random bits, fall back to ``jax.random.permutation``.
+    """
+    index_bits = max(1, (n - 1).bit_length())
+    if index_bits > 16:
+        return jax.random.permutation(key, n)
+    random_high = (jax.random.bits(key, (n,), jnp.uint32) >> index_bits) << index_bits
+    packed = jnp.sort(random_high | jnp.arange(n, dtype=jnp.uint32))
+    return (packed & ((1 << index_bits) - 1)).astype(jnp.int32)
+
+
 @cache
 def _trainer(activation: str, loss: str, epochs: int, batch_size: int, frozen: int, x_per_seed: bool):
     """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum) -> (params, epoch losses)."""
@@ -104,7 +120,7 @@ def _trainer(activation: str, loss: str, epochs: int, batch_size: int, frozen: i
         grad = jax.value_and_grad(batch_loss)
 
         def epoch(carry, k):
-            perm = jax.random.permutation(k, n)
+            perm = shuffled_indices(k, n)
             idx = jnp.concatenate([perm, jnp.zeros((pad,), perm.dtype)]).reshape(n_batches, batch_size)
 
             def step(carry, inp):
@@ -194,6 +210,7 @@ class _Chunk:
 
     def __init__(self, data: Dataset, seeds: list[int], n_real: int) -> None:
         self.data, self.seeds, self.n_real = data, seeds, n_real
+        self.keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
         self.alive = [True] * n_real
         self.records: list[StageRecord] = []
 
@@ -222,6 +239,43 @@ class _Chunk:
             )
             if d is not None and update_alive:
                 self.alive[s] = False
+
+    def keep(self, keep_layers: dict[int, dict[int, list[Layer]]], depth: int, network: Params, activation: str):
+        """Store each real seed's network at ``depth`` as NumPy layers: keep_layers[depth][seed]."""
+        nets = export_layers(network, activation, "softmax", self.n_real)
+        keep_layers.setdefault(depth, {}).update(zip(self.seeds[: self.n_real], nets, strict=True))
+
+    def finish_stage(
+        self,
+        method: str,
+        stage: int,
+        start: float,
+        losses,
+        diverged,
+        scores,
+        network: Params,
+        *,
+        config: TrainConfig,
+        fine_tune: str,
+        keep_layers: dict | None,
+    ) -> None:
+        """Record a greedy stage (its classifier is ``network``), keep its layers, fine-tune if asked."""
+        depth = stage + 2
+        if keep_layers is not None:
+            self.keep(keep_layers, depth, network, config.activation)
+        self.add(method, depth, time.perf_counter() - start, losses, diverged, scores)
+        if _want_fine_tune(fine_tune, stage, config):
+            start = time.perf_counter()
+            ft_losses, ft_div, ft_scores = _fine_tune_scores(network, self.data, config, self.keys, stage)
+            self.add(
+                f"{method}+fine_tune",
+                depth,
+                time.perf_counter() - start,
+                ft_losses,
+                ft_div,
+                ft_scores,
+                update_alive=False,
+            )
 
 
 def _chunks(seeds: list[int], chunk_size: int):
@@ -277,19 +331,20 @@ def supervised_greedy(
     *,
     fine_tune: str = "none",
     chunk_size: int = DEFAULT_CHUNK,
-    keep_layers: dict[int, list[list[Layer]]] | None = None,
+    keep_layers: dict[int, dict[int, list[Layer]]] | None = None,
 ) -> list[StageRecord]:
     """Supervised greedy pretraining for many seeds; see ``greedy.keras_engine.supervised_greedy``.
 
-    ``keep_layers``, when given, is filled with {depth: [layers of each seed]} for inspection.
+    ``keep_layers``, when given, is filled with {depth: {seed: layers}} for inspection (a seed's
+    entries stop at the stage where its chunk of seeds stopped).
     """
     seeds = _common(config, seeds, fine_tune, chunk_size)
     records: list[StageRecord] = []
     x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
     y_train = jnp.asarray(data.one_hot(data.y_train))
     for chunk, n_real in _chunks(seeds, chunk_size):
-        keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(chunk))
         book = _Chunk(data, chunk, n_real)
+        keys = book.keys
         hidden: Params = []
         head = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, data.n_classes, "glorot_uniform")
         f_train, f_test = x_train, x_test
@@ -312,24 +367,18 @@ def supervised_greedy(
                 "test_accuracy": _accuracy(out_test, data.y_test),
             }
             diverged = _divergence(losses, [new, head])
-            depth = stage + 2
-            if keep_layers is not None:
-                keep_layers[depth] = keep_layers.get(depth, []) + export_layers(
-                    [*hidden, head], config.activation, "softmax", n_real
-                )
-            book.add("supervised_greedy", depth, time.perf_counter() - start, losses, diverged, scores)
-            if _want_fine_tune(fine_tune, stage, config):
-                start = time.perf_counter()
-                ft_losses, ft_div, ft_scores = _fine_tune_scores([*hidden, head], data, config, keys, stage)
-                book.add(
-                    "supervised_greedy+fine_tune",
-                    depth,
-                    time.perf_counter() - start,
-                    ft_losses,
-                    ft_div,
-                    ft_scores,
-                    update_alive=False,
-                )
+            book.finish_stage(
+                "supervised_greedy",
+                stage,
+                start,
+                losses,
+                diverged,
+                scores,
+                [*hidden, head],
+                config=config,
+                fine_tune=fine_tune,
+                keep_layers=keep_layers,
+            )
         records.extend(book.records)
     return records
 
@@ -341,11 +390,11 @@ def autoencoder_greedy(
     *,
     fine_tune: str = "none",
     chunk_size: int = DEFAULT_CHUNK,
-    keep_layers: dict[int, list[list[Layer]]] | None = None,
+    keep_layers: dict[int, dict[int, list[Layer]]] | None = None,
 ) -> list[StageRecord]:
     """Autoencoder greedy pretraining for many seeds; see ``greedy.keras_engine.autoencoder_greedy``.
 
-    ``keep_layers`` receives each stage's encoder + classifier head, per seed.
+    ``keep_layers`` receives each stage's encoder + classifier head: {depth: {seed: layers}}.
     """
     seeds = _common(config, seeds, fine_tune, chunk_size)
     records: list[StageRecord] = []
@@ -353,8 +402,8 @@ def autoencoder_greedy(
     x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
     y_train = jnp.asarray(data.one_hot(data.y_train))
     for chunk, n_real in _chunks(seeds, chunk_size):
-        keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(chunk))
         book = _Chunk(data, chunk, n_real)
+        keys = book.keys
         hidden: Params = []
         recon = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, data.n_features, "glorot_uniform")
         f_pre, f_train, f_test = x_pre, x_train, x_test
@@ -389,24 +438,18 @@ def autoencoder_greedy(
                 a if a is not None else b
                 for a, b in zip(_divergence(losses, [new, recon]), _divergence(head_losses, [head]), strict=True)
             ]
-            depth = stage + 2
-            if keep_layers is not None:
-                keep_layers[depth] = keep_layers.get(depth, []) + export_layers(
-                    [*hidden, head], config.activation, "softmax", n_real
-                )
-            book.add("autoencoder_greedy", depth, time.perf_counter() - start, losses, diverged, scores)
-            if _want_fine_tune(fine_tune, stage, config):
-                start = time.perf_counter()
-                ft_losses, ft_div, ft_scores = _fine_tune_scores([*hidden, head], data, config, keys, stage)
-                book.add(
-                    "autoencoder_greedy+fine_tune",
-                    depth,
-                    time.perf_counter() - start,
-                    ft_losses,
-                    ft_div,
-                    ft_scores,
-                    update_alive=False,
-                )
+            book.finish_stage(
+                "autoencoder_greedy",
+                stage,
+                start,
+                losses,
+                diverged,
+                scores,
+                [*hidden, head],
+                config=config,
+                fine_tune=fine_tune,
+                keep_layers=keep_layers,
+            )
         records.extend(book.records)
     return records
 
@@ -418,7 +461,7 @@ def end_to_end(
     *,
     depths: list[int] | None = None,
     chunk_size: int = DEFAULT_CHUNK,
-    keep_layers: dict[int, list[list[Layer]]] | None = None,
+    keep_layers: dict[int, dict[int, list[Layer]]] | None = None,
 ) -> list[StageRecord]:
     """Baseline: each depth's network from random init, all weights trained together."""
     seeds = _common(config, seeds, "none", chunk_size)
@@ -430,8 +473,8 @@ def end_to_end(
     x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
     y_train = jnp.asarray(data.one_hot(data.y_train))
     for chunk, n_real in _chunks(seeds, chunk_size):
-        keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(chunk))
         book = _Chunk(data, chunk, n_real)
+        keys = book.keys
         for depth in depths:
             start = time.perf_counter()
             params = initial_network(keys, data.n_features, data.n_classes, depth, config)
@@ -443,9 +486,7 @@ def end_to_end(
                 "test_accuracy": _accuracy(_forward_batch(params, x_test, config.activation), data.y_test),
             }
             if keep_layers is not None:
-                keep_layers[depth] = keep_layers.get(depth, []) + export_layers(
-                    params, config.activation, "softmax", n_real
-                )
+                book.keep(keep_layers, depth, params, config.activation)
             book.add(
                 "end_to_end",
                 depth,

@@ -54,30 +54,28 @@ def compile_model(model, loss: str, learning_rate: float, config: TrainConfig, s
     model.compile(loss=loss, optimizer=opt, metrics=metrics, steps_per_execution=steps_per_execution)
 
 
-class _DivergenceMonitor:
-    """Stops training at the first epoch whose loss is not finite, and remembers it."""
+def _divergence_monitor():
+    """A callback that stops training at the first epoch whose loss is not finite, and remembers it."""
+    keras = _keras()  # imported late: the backend is chosen when Keras is first imported
 
-    def __new__(cls):
-        keras = _keras()
+    class DivergenceMonitor(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.diverged_epoch: int | None = None
+            self.last_loss = math.nan
 
-        class Monitor(keras.callbacks.Callback):
-            def __init__(self) -> None:
-                super().__init__()
-                self.diverged_epoch: int | None = None
-                self.last_loss = math.nan
+        def on_epoch_end(self, epoch, logs=None):
+            self.last_loss = float((logs or {}).get("loss", math.nan))
+            if not math.isfinite(self.last_loss):
+                self.diverged_epoch = epoch + 1
+                self.model.stop_training = True
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.last_loss = float((logs or {}).get("loss", math.nan))
-                if not math.isfinite(self.last_loss):
-                    self.diverged_epoch = epoch + 1
-                    self.model.stop_training = True
-
-        return Monitor()
+    return DivergenceMonitor()
 
 
 def fit(model, x, y, epochs: int, config: TrainConfig) -> tuple[float, int | None]:
     """Train; return (final loss, epoch of divergence or None). Non-finite weights count as divergence."""
-    monitor = _DivergenceMonitor()
+    monitor = _divergence_monitor()
     model.fit(x, y, epochs=epochs, batch_size=config.batch_size, shuffle=True, verbose=0, callbacks=[monitor])
     diverged = monitor.diverged_epoch
     if diverged is None and not all(np.all(np.isfinite(w)) for w in model.get_weights()):
@@ -133,7 +131,6 @@ class _Recorder:
 
 def _fine_tune(layers, data: Dataset, config: TrainConfig, x_train, y_train) -> tuple[object, float, int | None]:
     """Copy the stack, unfreeze every layer and train all weights together."""
-    keras = _keras()
     copies = []
     for layer in layers:
         clone = layer.__class__.from_config(layer.get_config())
@@ -144,8 +141,21 @@ def _fine_tune(layers, data: Dataset, config: TrainConfig, x_train, y_train) -> 
     model = stack(data.n_features, copies)
     compile_model(model, "categorical_crossentropy", config.fine_tune_learning_rate, config)
     loss, diverged = fit(model, x_train, y_train, config.fine_tune_epochs, config)
-    del keras
     return model, loss, diverged
+
+
+def _record_fine_tuned(rec: _Recorder, method: str, depth: int, layers, data: Dataset, config: TrainConfig) -> None:
+    """Fine-tune a copy of a greedy stack and record it as ``METHOD+fine_tune``."""
+    start = time.perf_counter()
+    y_train, y_test = data.one_hot(data.y_train), data.one_hot(data.y_test)
+    tuned, loss, diverged = _fine_tune(layers, data, config, data.x_train, y_train)
+    scores = {}
+    if diverged is None:
+        scores = dict(
+            train_accuracy=_accuracy(tuned, data.x_train, y_train),
+            test_accuracy=_accuracy(tuned, data.x_test, y_test),
+        )
+    rec.add(f"{method}+fine_tune", depth, start, loss, diverged, **scores)
 
 
 def _check_fine_tune(fine_tune: str) -> None:
@@ -190,14 +200,7 @@ def supervised_greedy(
         if on_stage is not None:
             on_stage(depth, before, model)
         if fine_tune == "every" or (fine_tune == "last" and stage == config.n_added_layers):
-            start = time.perf_counter()
-            tuned, loss, diverged = _fine_tune(model.layers, data, config, data.x_train, y_train)
-            if diverged is None:
-                scores = dict(
-                    train_accuracy=_accuracy(tuned, data.x_train, y_train),
-                    test_accuracy=_accuracy(tuned, data.x_test, y_test),
-                )
-            rec.add("supervised_greedy+fine_tune", depth, start, loss, diverged, **scores)
+            _record_fine_tuned(rec, "supervised_greedy", depth, model.layers, data, config)
     return rec.records
 
 
@@ -254,14 +257,7 @@ def autoencoder_greedy(
         if on_stage is not None:
             on_stage(depth, before, model)
         if fine_tune == "every" or (fine_tune == "last" and stage == config.n_added_layers):
-            start = time.perf_counter()
-            tuned, loss, diverged = _fine_tune(classifier.layers, data, config, data.x_train, y_train)
-            if diverged is None:
-                scores = dict(
-                    train_accuracy=_accuracy(tuned, data.x_train, y_train),
-                    test_accuracy=_accuracy(tuned, data.x_test, y_test),
-                )
-            rec.add("autoencoder_greedy+fine_tune", depth, start, loss, diverged, **scores)
+            _record_fine_tuned(rec, "autoencoder_greedy", depth, classifier.layers, data, config)
     return rec.records
 
 

@@ -79,6 +79,17 @@ def facet_bands_figure(
             s = summarize(part[part[group] == g], value, [x])
             if s.empty:
                 continue
+            if len(s) == 1:  # a single x (e.g. fine-tuned at the deepest depth only): a point with its CI
+                ax.errorbar(
+                    s[x],
+                    s["mean"],
+                    yerr=[s["mean"] - s.low, s.high - s["mean"]],
+                    fmt="o",
+                    color=f"C{i}",
+                    capsize=3,
+                    label=str(g),
+                )
+                continue
             ax.plot(s[x], s["mean"], marker=".", color=f"C{i}", label=str(g))
             ax.fill_between(s[x], s.low, s.high, color=f"C{i}", alpha=0.2)
         ax.set(title=str(name), xlabel=x, ylabel=ylabel or value)

@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,9 @@ class ExperimentFailed(RuntimeError):
 
 
 # Modules that run or time the study but compute nothing a notebook reports.
-RESULT_NEUTRAL = frozenset({"__main__.py", "bench.py", "cli.py", "distributed.py", "manifest.py", "runner.py"})
+RESULT_NEUTRAL = frozenset(
+    {"__main__.py", "bench.py", "cli.py", "distributed.py", "manifest.py", "readme.py", "runner.py"}
+)
 
 
 def _library_digest() -> str:
@@ -56,6 +59,42 @@ def fingerprint(exp: Experiment, root: Path) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+class PeakMemory:
+    """Peak resident memory of this process plus its children (the notebook's kernel), sampled.
+
+    Use as a context manager; ``peak_mib`` holds the largest sum seen. What a worker running
+    one experiment at a time needs at most.
+    """
+
+    def __init__(self, interval_s: float = 0.1) -> None:
+        self.interval_s, self.peak_mib = interval_s, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while True:
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:  # a child that just exited
+                    pass
+            self.peak_mib = max(self.peak_mib, total / 2**20)
+            if self._stop.wait(self.interval_s):
+                return
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _write_json_atomic(path: Path, data: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     with os.fdopen(fd, "w") as f:
@@ -69,6 +108,7 @@ class Outcome:
     name: str
     status: str  # ran | skipped
     seconds: float
+    peak_memory_mib: float = 0.0
 
 
 def run_record_path(exp: Experiment, book_dir: Path) -> Path:
@@ -106,16 +146,18 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
     start = time.perf_counter()
     env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # keep TensorFlow's C++ log lines out of the notebooks
+    memory = PeakMemory()
     try:
-        papermill.execute_notebook(
-            str(exp.notebook),
-            str(staged_nb),
-            parameters=params,
-            cwd=str(book),
-            kernel_name="python3",
-            progress_bar=progress,
-            log_output=False,
-        )
+        with memory:
+            papermill.execute_notebook(
+                str(exp.notebook),
+                str(staged_nb),
+                parameters=params,
+                cwd=str(book),
+                kernel_name="python3",
+                progress_bar=progress,
+                log_output=False,
+            )
     except PapermillExecutionError as err:
         raise ExperimentFailed(
             f"experiment {exp.name!r} failed in {exp.notebook.relative_to(study.root)}, "
@@ -141,12 +183,13 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
             "fingerprint": inputs,
             "parameters": exp.parameters,
             "seconds": round(seconds, 1),
+            "peak_memory_mib": round(memory.peak_mib),  # runner process + notebook kernel, sampled
             "python": platform.python_version(),
             "platform": f"{platform.system()} {platform.machine()}",
             "cpu_count": os.cpu_count(),
         },
     )
-    return Outcome(exp.name, "ran", seconds)
+    return Outcome(exp.name, "ran", seconds, memory.peak_mib)
 
 
 def _finalize_notebook(path: Path, staged: str, final: str) -> None:
@@ -165,6 +208,14 @@ def _finalize_notebook(path: Path, staged: str, final: str) -> None:
     for key in ("end_time", "duration", "input_path", "output_path"):
         nb.metadata.get("papermill", {}).pop(key, None)
     nbformat.write(nb, path)
+
+
+def last_seconds(exp: Experiment, study: Study) -> float:
+    """How long the experiment took when it last ran here (0 if unknown): to start the longest first."""
+    try:
+        return float(json.loads(run_record_path(exp, study.book_dir).read_text()).get("seconds", 0))
+    except (OSError, ValueError):
+        return 0.0
 
 
 def run_study(

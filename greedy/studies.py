@@ -16,6 +16,7 @@ from greedy.config import TrainConfig, check_seeds
 from greedy.data import Dataset, with_labeled_per_class
 from greedy.diagnostics import dead_unit_fractions, gradient_norms
 from greedy.records import to_frame
+from greedy.stats import Comparison
 
 GREEDY_METHODS = ("supervised_greedy", "autoencoder_greedy")
 
@@ -23,14 +24,16 @@ GREEDY_METHODS = ("supervised_greedy", "autoencoder_greedy")
 def methods_by_depth(
     data: Dataset, configs: dict[str, TrainConfig], seeds: list[int], *, fine_tune: str = "every"
 ) -> pd.DataFrame:
-    """Per named config: end-to-end at every depth, supervised and autoencoder greedy (+ fine-tuning)."""
+    """Per named config: end-to-end at every depth, supervised and autoencoder greedy (+ fine-tuning).
+
+    ``fine_tune`` is "every" (fine-tune each stage's stack), "last" (the deepest only) or "none".
+    """
     seeds = check_seeds(seeds)
     frames = []
     for name, config in configs.items():
-        chunk = len(seeds)  # one vectorized run per procedure
-        records = jax_engine.end_to_end(data, config, seeds, chunk_size=chunk)
-        records += jax_engine.supervised_greedy(data, config, seeds, fine_tune=fine_tune, chunk_size=chunk)
-        records += jax_engine.autoencoder_greedy(data, config, seeds, fine_tune=fine_tune, chunk_size=chunk)
+        records = jax_engine.end_to_end(data, config, seeds)
+        records += jax_engine.supervised_greedy(data, config, seeds, fine_tune=fine_tune)
+        records += jax_engine.autoencoder_greedy(data, config, seeds, fine_tune=fine_tune)
         frames.append(to_frame(records).assign(config=name))
     return pd.concat(frames, ignore_index=True)
 
@@ -49,10 +52,13 @@ def gradient_profile(data: Dataset, configs: dict[str, TrainConfig], seeds: list
             config.activation,
             "softmax",
         )
-        trained: dict[int, list] = {}
-        jax_engine.end_to_end(data, config, seeds, depths=[depth], chunk_size=len(seeds), keep_layers=trained)
-        for when, nets in (("initialization", initial), ("after training", trained[depth])):
-            for seed, layers in zip(seeds, nets, strict=True):
+        trained: dict[int, dict[int, list]] = {}
+        jax_engine.end_to_end(data, config, seeds, depths=[depth], keep_layers=trained)
+        for when, nets in (
+            ("initialization", dict(zip(seeds, initial, strict=True))),
+            ("after training", trained[depth]),
+        ):
+            for seed, layers in nets.items():
                 if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
                     continue
                 g = gradient_norms(layers, data.x_train, data.y_train)
@@ -63,11 +69,11 @@ def gradient_profile(data: Dataset, configs: dict[str, TrainConfig], seeds: list
 def autoencoder_dead_units(data: Dataset, config: TrainConfig, seeds: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Autoencoder greedy records and, per stage and encoder layer, the fraction of dead ReLU units."""
     seeds = check_seeds(seeds)
-    kept: dict[int, list] = {}
-    records = to_frame(jax_engine.autoencoder_greedy(data, config, seeds, chunk_size=len(seeds), keep_layers=kept))
+    kept: dict[int, dict[int, list]] = {}
+    records = to_frame(jax_engine.autoencoder_greedy(data, config, seeds, keep_layers=kept))
     rows = []
     for depth, nets in kept.items():
-        for seed, layers in zip(seeds, nets, strict=True):
+        for seed, layers in nets.items():
             if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
                 continue
             d = dead_unit_fractions(layers, data.x_train)
@@ -105,6 +111,15 @@ def label_scarcity(
                 records += [r for r in run if r.depth == depth]
             frames.append(to_frame(records).assign(labeled_per_class="all" if k is None else str(k)))
     return pd.concat(frames, ignore_index=True)
+
+
+def pretraining_helps_with_few_labels(fewest: Comparison, most: Comparison) -> bool:
+    """The few-labels claim, judged on paired comparisons (pretrained + fine-tuned minus end to end).
+
+    It holds when the gain with the fewest labels is above zero beyond its 95% CI and larger than
+    the gain with the most labels.
+    """
+    return fewest.difference.low > 0 and fewest.difference.mean > most.difference.mean
 
 
 def collapse_summary(records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.ndarray) -> dict[str, float]:

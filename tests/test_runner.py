@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from greedy.manifest import apply_overrides, load_study, parse_overrides
-from greedy.runner import ExperimentFailed, execute, is_up_to_date, run_study
+from greedy.runner import ExperimentFailed, execute, is_up_to_date, last_seconds, run_study
 
 TRAIN = """
 import greedy
@@ -57,6 +57,8 @@ def test_runs_then_skips_then_reruns_on_changed_parameters(project):
     assert (project / "book" / "train.ipynb").is_file()
     record = json.loads((project / "book" / "results" / "train.run.json").read_text())
     assert record["parameters"] == {"seeds": 2}
+    # The kernel (a Python process importing NumPy and pandas) is sampled: at least tens of MiB.
+    assert record["peak_memory_mib"] > 30 and last_seconds(exp, study) == record["seconds"]
     df = pd.read_csv(project / "book" / "results" / "train.csv")
     assert sorted(df.seed.unique()) == [0, 1]
     assert is_up_to_date(exp, study) and execute(exp, study).status == "skipped"
