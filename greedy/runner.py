@@ -232,7 +232,14 @@ def run_study(
     if workers or scheduler:
         from greedy.distributed import run_on_dask
 
-        return run_on_dask(study, experiments, force=force, workers=workers, scheduler=scheduler)
+        # Up-to-date experiments are skipped here, so a run with nothing to do starts no cluster.
+        todo = [e for e in experiments if force or not is_up_to_date(e, study)]
+        done = (
+            {o.name: o for o in run_on_dask(study, todo, force=force, workers=workers, scheduler=scheduler)}
+            if todo
+            else {}
+        )
+        return [done.get(e.name, Outcome(e.name, "skipped", 0.0)) for e in experiments]
     outcomes = []
     bar = tqdm(experiments, desc="study", unit="experiment", file=sys.stderr)
     for exp in bar:
