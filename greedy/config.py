@@ -11,6 +11,7 @@ INITIALIZERS = ("he_uniform", "glorot_uniform", "small_uniform")
 OPTIMIZERS = ("sgd",)
 METHODS = ("supervised_greedy", "autoencoder_greedy", "end_to_end")
 ENGINES = ("keras", "jax")
+FINE_TUNE_WHEN = ("none", "last", "every")
 
 # The pre-2006 kind of initialization: uniform in [-0.05, 0.05] (Keras' RandomUniform default).
 SMALL_UNIFORM_LIMIT = 0.05
@@ -82,6 +83,11 @@ class TrainConfig:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def fine_tunes_after(fine_tune: str, stage: int, config: TrainConfig) -> bool:
+    """Whether a greedy procedure fine-tunes its stack after ``stage`` (0 = the base network)."""
+    return fine_tune == "every" or (fine_tune == "last" and stage == config.n_added_layers)
 
 
 def check_seeds(seeds: object) -> list[int]:

@@ -38,7 +38,8 @@ def run_on_dask(
     try:
         # Longest first (by the last recorded run), so no long experiment starts last: submitted in
         # that order too, since a worker may take its next task before later submissions arrive.
-        by_length = sorted(experiments, key=lambda e: -last_seconds(e, study))
+        seconds = {e.name: last_seconds(e, study) for e in experiments}
+        by_length = sorted(experiments, key=lambda e: -seconds[e.name])
         futures = {
             client.submit(
                 _execute_on_worker,
@@ -47,7 +48,7 @@ def run_on_dask(
                 force,
                 key=f"experiment-{exp.name}",
                 pure=False,
-                priority=round(last_seconds(exp, study)),
+                priority=round(seconds[exp.name]),
             ): exp
             for exp in by_length
         }

@@ -24,12 +24,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from greedy.config import SMALL_UNIFORM_LIMIT, TrainConfig, check_choice, check_positive_int, check_seeds
+from greedy.config import (
+    FINE_TUNE_WHEN,
+    SMALL_UNIFORM_LIMIT,
+    TrainConfig,
+    check_choice,
+    check_positive_int,
+    check_seeds,
+    fine_tunes_after,
+)
 from greedy.data import Dataset
 from greedy.mlp import LEAKY_SLOPE, Layer
 from greedy.records import StageRecord
-
-FINE_TUNE_WHEN = ("none", "last", "every")
 
 # Compiled fits are cached on disk, so a re-run (or nbval re-executing a notebook) does not pay
 # XLA's compile time again. GREEDY_JAX_CACHE overrides the place; an empty value turns it off.
@@ -206,10 +212,20 @@ def _features_batch(hidden: Params, x, activation: str) -> jax.Array:
 
 
 class _Chunk:
-    """Bookkeeping for one chunk of seeds: which are still alive, and their records."""
+    """Bookkeeping for one chunk of seeds: which are still alive, their records and kept layers."""
 
-    def __init__(self, data: Dataset, seeds: list[int], n_real: int) -> None:
+    def __init__(
+        self,
+        data: Dataset,
+        seeds: list[int],
+        n_real: int,
+        config: TrainConfig,
+        *,
+        fine_tune: str = "none",
+        keep_layers: dict[int, dict[int, list[Layer]]] | None = None,
+    ) -> None:
         self.data, self.seeds, self.n_real = data, seeds, n_real
+        self.config, self.fine_tune, self.keep_layers = config, fine_tune, keep_layers
         self.keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
         self.alive = [True] * n_real
         self.records: list[StageRecord] = []
@@ -240,33 +256,20 @@ class _Chunk:
             if d is not None and update_alive:
                 self.alive[s] = False
 
-    def keep(self, keep_layers: dict[int, dict[int, list[Layer]]], depth: int, network: Params, activation: str):
-        """Store each real seed's network at ``depth`` as NumPy layers: keep_layers[depth][seed]."""
-        nets = export_layers(network, activation, "softmax", self.n_real)
-        keep_layers.setdefault(depth, {}).update(zip(self.seeds[: self.n_real], nets, strict=True))
+    def keep(self, depth: int, network: Params) -> None:
+        """If layers are kept, store each real seed's network at ``depth``: keep_layers[depth][seed]."""
+        if self.keep_layers is not None:
+            nets = export_layers(network, self.config.activation, "softmax", self.n_real)
+            self.keep_layers.setdefault(depth, {}).update(zip(self.seeds[: self.n_real], nets, strict=True))
 
-    def finish_stage(
-        self,
-        method: str,
-        stage: int,
-        start: float,
-        losses,
-        diverged,
-        scores,
-        network: Params,
-        *,
-        config: TrainConfig,
-        fine_tune: str,
-        keep_layers: dict | None,
-    ) -> None:
+    def finish_stage(self, method: str, stage: int, start: float, losses, diverged, scores, network: Params) -> None:
         """Record a greedy stage (its classifier is ``network``), keep its layers, fine-tune if asked."""
         depth = stage + 2
-        if keep_layers is not None:
-            self.keep(keep_layers, depth, network, config.activation)
+        self.keep(depth, network)
         self.add(method, depth, time.perf_counter() - start, losses, diverged, scores)
-        if _want_fine_tune(fine_tune, stage, config):
+        if fine_tunes_after(self.fine_tune, stage, self.config):
             start = time.perf_counter()
-            ft_losses, ft_div, ft_scores = _fine_tune_scores(network, self.data, config, self.keys, stage)
+            ft_losses, ft_div, ft_scores = _fine_tune_scores(network, self.data, self.config, self.keys, stage)
             self.add(
                 f"{method}+fine_tune",
                 depth,
@@ -320,10 +323,6 @@ def _fine_tune_scores(params, data: Dataset, config: TrainConfig, keys, stage: i
     return losses, _divergence(losses, tuned), scores
 
 
-def _want_fine_tune(fine_tune: str, stage: int, config: TrainConfig) -> bool:
-    return fine_tune == "every" or (fine_tune == "last" and stage == config.n_added_layers)
-
-
 def supervised_greedy(
     data: Dataset,
     config: TrainConfig = TrainConfig(),
@@ -343,7 +342,7 @@ def supervised_greedy(
     x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
     y_train = jnp.asarray(data.one_hot(data.y_train))
     for chunk, n_real in _chunks(seeds, chunk_size):
-        book = _Chunk(data, chunk, n_real)
+        book = _Chunk(data, chunk, n_real, config, fine_tune=fine_tune, keep_layers=keep_layers)
         keys = book.keys
         hidden: Params = []
         head = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, data.n_classes, "glorot_uniform")
@@ -367,18 +366,7 @@ def supervised_greedy(
                 "test_accuracy": _accuracy(out_test, data.y_test),
             }
             diverged = _divergence(losses, [new, head])
-            book.finish_stage(
-                "supervised_greedy",
-                stage,
-                start,
-                losses,
-                diverged,
-                scores,
-                [*hidden, head],
-                config=config,
-                fine_tune=fine_tune,
-                keep_layers=keep_layers,
-            )
+            book.finish_stage("supervised_greedy", stage, start, losses, diverged, scores, [*hidden, head])
         records.extend(book.records)
     return records
 
@@ -402,7 +390,7 @@ def autoencoder_greedy(
     x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
     y_train = jnp.asarray(data.one_hot(data.y_train))
     for chunk, n_real in _chunks(seeds, chunk_size):
-        book = _Chunk(data, chunk, n_real)
+        book = _Chunk(data, chunk, n_real, config, fine_tune=fine_tune, keep_layers=keep_layers)
         keys = book.keys
         hidden: Params = []
         recon = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, data.n_features, "glorot_uniform")
@@ -438,18 +426,7 @@ def autoencoder_greedy(
                 a if a is not None else b
                 for a, b in zip(_divergence(losses, [new, recon]), _divergence(head_losses, [head]), strict=True)
             ]
-            book.finish_stage(
-                "autoencoder_greedy",
-                stage,
-                start,
-                losses,
-                diverged,
-                scores,
-                [*hidden, head],
-                config=config,
-                fine_tune=fine_tune,
-                keep_layers=keep_layers,
-            )
+            book.finish_stage("autoencoder_greedy", stage, start, losses, diverged, scores, [*hidden, head])
         records.extend(book.records)
     return records
 
@@ -473,7 +450,7 @@ def end_to_end(
     x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
     y_train = jnp.asarray(data.one_hot(data.y_train))
     for chunk, n_real in _chunks(seeds, chunk_size):
-        book = _Chunk(data, chunk, n_real)
+        book = _Chunk(data, chunk, n_real, config, keep_layers=keep_layers)
         keys = book.keys
         for depth in depths:
             start = time.perf_counter()
@@ -485,8 +462,7 @@ def end_to_end(
                 "train_accuracy": _accuracy(_forward_batch(params, x_train, config.activation), data.y_train),
                 "test_accuracy": _accuracy(_forward_batch(params, x_test, config.activation), data.y_test),
             }
-            if keep_layers is not None:
-                book.keep(keep_layers, depth, params, config.activation)
+            book.keep(depth, params)
             book.add(
                 "end_to_end",
                 depth,

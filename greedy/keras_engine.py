@@ -14,12 +14,11 @@ from collections.abc import Callable
 import numpy as np
 
 from greedy.backend import current_backend, seed_everything
-from greedy.config import SMALL_UNIFORM_LIMIT, TrainConfig, check_choice
+from greedy.config import FINE_TUNE_WHEN, SMALL_UNIFORM_LIMIT, TrainConfig, check_choice, fine_tunes_after
 from greedy.data import Dataset
 from greedy.mlp import Layer
 from greedy.records import StageRecord
 
-FINE_TUNE_WHEN = ("none", "last", "every")
 # Called after each greedy stage with (depth, weights of every layer before the stage, model).
 StageObserver = Callable[[int, list[list[np.ndarray]], object], None]
 
@@ -199,7 +198,7 @@ def supervised_greedy(
             break
         if on_stage is not None:
             on_stage(depth, before, model)
-        if fine_tune == "every" or (fine_tune == "last" and stage == config.n_added_layers):
+        if fine_tunes_after(fine_tune, stage, config):
             _record_fine_tuned(rec, "supervised_greedy", depth, model.layers, data, config)
     return rec.records
 
@@ -256,7 +255,7 @@ def autoencoder_greedy(
             break
         if on_stage is not None:
             on_stage(depth, before, model)
-        if fine_tune == "every" or (fine_tune == "last" and stage == config.n_added_layers):
+        if fine_tunes_after(fine_tune, stage, config):
             _record_fine_tuned(rec, "autoencoder_greedy", depth, classifier.layers, data, config)
     return rec.records
 
