@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
 import sys
+
+import numpy as np
 
 BACKENDS = ("tensorflow", "jax")
 
@@ -22,8 +25,8 @@ def use_backend(name: str) -> None:
             )
         return
     os.environ["KERAS_BACKEND"] = name
-    # Keras imports TensorFlow whenever it is installed (for its data utilities), on every backend.
-    _import_tensorflow_quietly()
+    if name == "tensorflow":
+        _import_tensorflow_quietly()
 
 
 def _import_tensorflow_quietly() -> None:
@@ -58,11 +61,26 @@ def current_backend() -> str:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and the backend; make TensorFlow's ops deterministic."""
+    """Seed Python, NumPy and the backend; make TensorFlow's ops deterministic.
+
+    On the JAX backend TensorFlow is left unimported: ``keras.utils.set_random_seed`` would import
+    it (0.6 GiB) only to seed it, and nothing on that backend draws from it. The rest of what it
+    does is done here; ``tests/test_backend.py`` checks the records equal its own.
+    """
     import keras
 
-    keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    if keras.backend.backend() != "jax":
+        keras.utils.set_random_seed(seed)
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
 
-        tf.config.experimental.enable_op_determinism()
+            tf.config.experimental.enable_op_determinism()
+        return
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)

@@ -15,33 +15,53 @@ from greedy import jax_engine
 from greedy.config import TrainConfig, check_seeds
 from greedy.data import Dataset, with_labeled_per_class
 from greedy.diagnostics import dead_unit_fractions, gradient_norms
+from greedy.mlp import Layer
 from greedy.records import to_frame
 from greedy.stats import Comparison
 
 GREEDY_METHODS = ("supervised_greedy", "autoencoder_greedy")
+Networks = dict[int, dict[int, list[Layer]]]  # [depth][seed] -> the network's layers
 
 
 def methods_by_depth(
-    data: Dataset, configs: dict[str, TrainConfig], seeds: list[int], *, fine_tune: str = "every"
+    data: Dataset,
+    configs: dict[str, TrainConfig],
+    seeds: list[int],
+    *,
+    fine_tune: str = "every",
+    end_to_end_networks: dict[str, Networks] | None = None,
 ) -> pd.DataFrame:
     """Per named config: end-to-end at every depth, supervised and autoencoder greedy (+ fine-tuning).
 
     ``fine_tune`` is "every" (fine-tune each stage's stack), "last" (the deepest only) or "none".
+    If ``end_to_end_networks`` is a dict, it receives the trained end-to-end networks,
+    ``[config][depth][seed]`` (for ``gradient_profile``, so they are not trained twice).
     """
     seeds = check_seeds(seeds)
     frames = []
     for name, config in configs.items():
-        records = jax_engine.end_to_end(data, config, seeds)
+        kept: Networks | None = None if end_to_end_networks is None else end_to_end_networks.setdefault(name, {})
+        records = jax_engine.end_to_end(data, config, seeds, keep_layers=kept)
         records += jax_engine.supervised_greedy(data, config, seeds, fine_tune=fine_tune)
         records += jax_engine.autoencoder_greedy(data, config, seeds, fine_tune=fine_tune)
         frames.append(to_frame(records).assign(config=name))
+        jax_engine.release_compiled()  # the next config's activation compiles programs of its own
     return pd.concat(frames, ignore_index=True)
 
 
-def gradient_profile(data: Dataset, configs: dict[str, TrainConfig], seeds: list[int], depth: int) -> pd.DataFrame:
+def gradient_profile(
+    data: Dataset,
+    configs: dict[str, TrainConfig],
+    seeds: list[int],
+    depth: int,
+    *,
+    trained: dict[str, Networks] | None = None,
+) -> pd.DataFrame:
     """Per-layer gradient norm of end-to-end networks of ``depth`` Dense layers, at init and after training.
 
-    Gradients are of the mean cross-entropy on the whole training split.
+    Gradients are of the mean cross-entropy on the whole training split. ``trained`` (as filled by
+    ``methods_by_depth``) supplies networks already trained with these seeds; the rest are trained
+    here. The end-to-end engine keys every network by seed and depth, so both are the same networks.
     """
     seeds = check_seeds(seeds)
     rows = []
@@ -52,11 +72,16 @@ def gradient_profile(data: Dataset, configs: dict[str, TrainConfig], seeds: list
             config.activation,
             "softmax",
         )
-        trained: dict[int, dict[int, list]] = {}
-        jax_engine.end_to_end(data, config, seeds, depths=[depth], keep_layers=trained)
+        given = (trained or {}).get(name, {}).get(depth, {})
+        if all(seed in given for seed in seeds):
+            after = {seed: given[seed] for seed in seeds}
+        else:
+            fresh: Networks = {}
+            jax_engine.end_to_end(data, config, seeds, depths=[depth], keep_layers=fresh)
+            after = fresh[depth]
         for when, nets in (
             ("initialization", dict(zip(seeds, initial, strict=True))),
-            ("after training", trained[depth]),
+            ("after training", after),
         ):
             for seed, layers in nets.items():
                 if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
@@ -69,7 +94,7 @@ def gradient_profile(data: Dataset, configs: dict[str, TrainConfig], seeds: list
 def autoencoder_dead_units(data: Dataset, config: TrainConfig, seeds: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Autoencoder greedy records and, per stage and encoder layer, the fraction of dead ReLU units."""
     seeds = check_seeds(seeds)
-    kept: dict[int, dict[int, list]] = {}
+    kept: Networks = {}
     records = to_frame(jax_engine.autoencoder_greedy(data, config, seeds, keep_layers=kept))
     rows = []
     for depth, nets in kept.items():

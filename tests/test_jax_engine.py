@@ -139,3 +139,14 @@ def test_kept_layers_are_keyed_by_seed_across_chunks(blob_data):
         assert accuracy(kept[4][seed], blob_data.x_test, blob_data.y_test) == pytest.approx(
             df[(df.depth == 4) & (df.seed == seed)].test_accuracy.item(), abs=1e-9
         )
+
+
+def test_release_compiled_frees_programs_and_changes_no_number(blob_data):
+    config = SHORT.with_(n_added_layers=1)
+    before = to_frame(jax_engine.supervised_greedy(blob_data, config, [0, 1]))
+    assert jax_engine._trainer.cache_info().currsize > 0
+    jax_engine.release_compiled()
+    assert jax_engine._trainer.cache_info().currsize == 0
+    after = to_frame(jax_engine.supervised_greedy(blob_data, config, [0, 1]))
+    cols = ["depth", "seed", "train_accuracy", "test_accuracy", "final_loss"]
+    assert before[cols].equals(after[cols])

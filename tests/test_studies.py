@@ -1,6 +1,7 @@
 """The study designs return tidy frames with the conditions they promise (tiny settings)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import greedy
@@ -43,6 +44,21 @@ def test_gradient_profile_shows_sigmoid_vanishing(blob_data):
     init = g[g.when == "initialization"].groupby(["config", "layer"]).gradient_norm.mean()
     assert init["sigmoid small"][1] < 1e-6 * init["sigmoid small"][8]  # vanishes through 7 sigmoid layers
     assert init["relu"][1] > 1e-2 * init["relu"][8]
+
+
+def test_gradient_profile_reuses_the_networks_methods_by_depth_trained(blob_data, monkeypatch):
+    cfgs = {"relu": TINY, "tanh": TINY.with_(activation="tanh", initializer="glorot_uniform")}
+    fresh = gradient_profile(blob_data, cfgs, [0, 1], depth=3)
+    networks: dict = {}
+    methods_by_depth(blob_data, cfgs, [0, 1], fine_tune="none", end_to_end_networks=networks)
+    assert set(networks) == set(cfgs) and set(networks["relu"]) == {2, 3} and set(networks["relu"][3]) == {0, 1}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("gradient_profile trained again")
+
+    monkeypatch.setattr("greedy.jax_engine.end_to_end", no_training)
+    reused = gradient_profile(blob_data, cfgs, [0, 1], depth=3, trained=networks)
+    pd.testing.assert_frame_equal(reused, fresh)
 
 
 def test_dead_units_and_collapse_summary(blob_data):
