@@ -17,7 +17,9 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from greedy.manifest import Experiment, Study
@@ -127,6 +129,30 @@ def is_up_to_date(exp: Experiment, study: Study) -> bool:
         return False
 
 
+@cache
+def _local_kernel_manager() -> type:
+    """A kernel manager that talks to the notebook's kernel over Unix sockets, not TCP.
+
+    Nothing of the run listens on a network port, and ipykernel has no unencrypted-TCP warning
+    to print for every notebook.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class LocalKernelManager(AsyncKernelManager):  # the class nbclient uses by default
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            # The sockets' path prefix: one per kernel (workers run kernels side by side), in the
+            # temporary folder, never in the notebook's folder; removed at the kernel's shutdown.
+            return os.path.join(tempfile.gettempdir(), f"greedy-kernel-{uuid.uuid4().hex}")
+
+    return LocalKernelManager
+
+
 def execute(exp: Experiment, study: Study, *, force: bool = False, progress: bool = False) -> Outcome:
     """Run one experiment unless it is up to date; raise ExperimentFailed with the cell and error."""
     import papermill
@@ -155,6 +181,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
                 parameters=params,
                 cwd=str(book),
                 kernel_name="python3",
+                kernel_manager_class=_local_kernel_manager(),
                 progress_bar=progress,
                 log_output=False,
             )
