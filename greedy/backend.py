@@ -64,7 +64,7 @@ def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and the backend; make TensorFlow's ops deterministic.
 
     On the JAX backend TensorFlow is left unimported: ``keras.utils.set_random_seed`` would import
-    it (0.6 GiB) only to seed it, and nothing on that backend draws from it. The rest of what it
+    it (about 0.7 GiB) only to seed it, and nothing on that backend draws from it. The rest of what it
     does is done here; ``tests/test_backend.py`` checks the records equal its own.
     """
     import keras

@@ -219,6 +219,14 @@ def _forward_batch(params: Params, x, activation: str) -> jax.Array:
     return jax.vmap(lambda p, xx: _apply(p, xx, activation, 0), in_axes=(0, in_axis))(params, x)
 
 
+def _network_accuracies(params: Params, data: Dataset, activation: str) -> dict[str, np.ndarray]:
+    """Per seed, train and test accuracy of a batch of whole networks."""
+    return {
+        "train_accuracy": _accuracy(_forward_batch(params, jnp.asarray(data.x_train), activation), data.y_train),
+        "test_accuracy": _accuracy(_forward_batch(params, jnp.asarray(data.x_test), activation), data.y_test),
+    }
+
+
 def _features_batch(hidden: Params, x, activation: str) -> jax.Array:
     in_axis = 0 if x.ndim == 3 else None
     return jax.vmap(lambda p, xx: hidden_features(p, xx, activation), in_axes=(0, in_axis))(hidden, x)
@@ -329,11 +337,7 @@ def _fine_tune_scores(params, data: Dataset, config: TrainConfig, keys, stage: i
         loss="ce",
         **_fit_kwargs(config, config.fine_tune_epochs, config.fine_tune_learning_rate),
     )
-    scores = {
-        "train_accuracy": _accuracy(_forward_batch(tuned, jnp.asarray(data.x_train), config.activation), data.y_train),
-        "test_accuracy": _accuracy(_forward_batch(tuned, jnp.asarray(data.x_test), config.activation), data.y_test),
-    }
-    return losses, _divergence(losses, tuned), scores
+    return losses, _divergence(losses, tuned), _network_accuracies(tuned, data, config.activation)
 
 
 def supervised_greedy(
@@ -460,7 +464,7 @@ def end_to_end(
         if isinstance(d, bool) or not isinstance(d, int) or d < 2:
             raise ValueError(f"depths must be integers >= 2 (Dense layers incl. the output), got {d!r}")
     records: list[StageRecord] = []
-    x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
+    x_train = jnp.asarray(data.x_train)
     y_train = jnp.asarray(data.one_hot(data.y_train))
     for chunk, n_real in _chunks(seeds, chunk_size):
         book = _Chunk(data, chunk, n_real, config, keep_layers=keep_layers)
@@ -471,10 +475,7 @@ def end_to_end(
             params, losses = train(
                 params, x_train, y_train, _stage_keys(keys, depth, _FIT), loss="ce", **_fit_kwargs(config)
             )
-            scores = {
-                "train_accuracy": _accuracy(_forward_batch(params, x_train, config.activation), data.y_train),
-                "test_accuracy": _accuracy(_forward_batch(params, x_test, config.activation), data.y_test),
-            }
+            scores = _network_accuracies(params, data, config.activation)
             book.keep(depth, params)
             book.add(
                 "end_to_end",

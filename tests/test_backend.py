@@ -17,7 +17,7 @@ _SCRIPT = """
 import json, sys
 import greedy
 greedy.use_backend("jax")
-from greedy import backend, keras_engine
+from greedy import keras_engine
 from greedy.config import TrainConfig
 
 config = TrainConfig(n_added_layers=1, epochs=3, head_epochs=3)
@@ -29,7 +29,6 @@ def numbers(records):
 ours = numbers(keras_engine.autoencoder_greedy(data, config, seed=4))
 tf_imported = "tensorflow" in sys.modules
 import keras
-backend.seed_everything = keras.utils.set_random_seed
 keras_engine.seed_everything = keras.utils.set_random_seed
 theirs = numbers(keras_engine.autoencoder_greedy(data, config, seed=4))
 print(json.dumps({"tf_imported": tf_imported, "ours": ours, "theirs": theirs,
