@@ -1,6 +1,7 @@
 """The runner: skips what is up to date, writes atomically, reports failures, runs on Dask."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from greedy.distributed import core_groups
 from greedy.manifest import apply_overrides, load_study, parse_overrides
 from greedy.runner import ExperimentFailed, execute, is_up_to_date, last_seconds, run_study
 
@@ -19,6 +21,12 @@ cfg = greedy.TrainConfig(epochs=2, n_added_layers=1)
 df = greedy.to_frame(greedy.run("supervised_greedy", greedy.blobs(), cfg, seeds=list(range(seeds))))
 greedy.save_frame(df, results_path)
 print(df.test_accuracy.round(3).tolist())
+"""
+
+CORES = """
+import os
+import pandas as pd
+pd.DataFrame({"core": sorted(os.sched_getaffinity(0))}).to_csv(results_path, index=False)
 """
 
 
@@ -36,6 +44,7 @@ def project(tmp_path):
     _notebook(tmp_path / "book" / "sources" / "train.ipynb", TRAIN)
     _notebook(tmp_path / "book" / "sources" / "fails.ipynb", "raise ZeroDivisionError('on purpose')")
     _notebook(tmp_path / "book" / "sources" / "dies.ipynb", "import os\nos._exit(3)")
+    _notebook(tmp_path / "book" / "sources" / "cores.ipynb", CORES)
     (tmp_path / "study.yml").write_text(
         textwrap.dedent(
             """
@@ -44,6 +53,8 @@ def project(tmp_path):
               other: {notebook: book/sources/train.ipynb, parameters: {seeds: 3}}
               fails: {notebook: book/sources/fails.ipynb}
               dies: {notebook: book/sources/dies.ipynb}
+              cores_a: {notebook: book/sources/cores.ipynb}
+              cores_b: {notebook: book/sources/cores.ipynb, parameters: {seeds: 3}}
             """
         )
     )
@@ -125,3 +136,23 @@ def test_dask_local_cluster_gives_the_serial_results(project, tmp_path_factory):
     for n, df in expected.items():
         again = pd.read_csv(project / "book" / "results" / f"{n}.csv")
         pd.testing.assert_frame_equal(again[cols], df[cols])
+
+
+def test_cores_are_split_into_one_group_per_worker():
+    assert core_groups([3, 0, 1, 2], 2) == [[0, 2], [1, 3]]
+    assert core_groups([0, 1], 2) == [[0], [1]]
+    assert core_groups([0, 1, 2], 1) is None  # one worker keeps every core
+    assert core_groups([0, 1], 3) is None  # more workers than cores: nothing to pin
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_local_workers_run_kernels_on_cores_of_their_own(project):
+    groups = core_groups(os.sched_getaffinity(0), 2)
+    study = load_study(project)
+    run_study(study, study.select(["cores_a", "cores_b"]), workers=2)
+    for name in ("cores_a", "cores_b"):
+        seen = pd.read_csv(project / "book" / "results" / f"{name}.csv").core.tolist()
+        assert seen in groups
+    serial = run_study(study, study.select(["cores_a"]), force=True)
+    assert serial[0].status == "ran"  # a serial run pins nothing
+    assert pd.read_csv(project / "book" / "results" / "cores_a.csv").core.tolist() == sorted(os.sched_getaffinity(0))
