@@ -28,16 +28,22 @@ def _execute_on_worker(exp: Experiment, study: Study, force: bool, groups: list[
 
 
 def local_cluster(workers: int):
-    """Single-threaded worker processes, bound to loopback, no dashboard; they are named 0, 1, ..."""
+    """Single-threaded worker processes, bound to loopback, no dashboard; they are named 0, 1, ...
+
+    A worker is sent its next experiment only when it is free (Dask's default sends a second one
+    to wait behind the first), so the longest experiments start first wherever a worker frees up.
+    """
+    import dask
     from dask.distributed import LocalCluster
 
-    return LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
 
 
 def run_on_dask(

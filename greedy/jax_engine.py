@@ -10,6 +10,9 @@ Two facts make it fast without changing what is trained:
 
 Seeds run in chunks of a fixed size (the last one padded), so a seed's numbers do not depend
 on which other seeds share its run: a sharded run reproduces the serial one exactly.
+
+Every procedure takes one ``Dataset`` for all seeds, or a sequence of them, one per seed, of
+equal shapes (each seed its own labeled subset, say): each seed trains on its own data.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -48,6 +53,7 @@ if _CACHE:
 DEFAULT_CHUNK = 20
 
 Params = list[tuple[jax.Array, jax.Array]]
+Data = Dataset | Sequence[Dataset]  # one for every seed, or one per seed
 
 
 def _activate(z: jax.Array, activation: str) -> jax.Array:
@@ -112,7 +118,7 @@ def shuffled_indices(key: jax.Array, n: int) -> jax.Array:
 
 
 @cache
-def _trainer(activation: str, loss: str, epochs: int, batch_size: int, frozen: int, x_per_seed: bool):
+def _trainer(activation: str, loss: str, epochs: int, batch_size: int, frozen: int, x_per_seed: bool, y_per_seed: bool):
     """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum) -> (params, epoch losses)."""
 
     def fit_one(params, x, y, key, lr, momentum):
@@ -146,7 +152,7 @@ def _trainer(activation: str, loss: str, epochs: int, batch_size: int, frozen: i
         (params, _), losses = jax.lax.scan(epoch, (params, velocity), jax.random.split(key, epochs))
         return params, losses
 
-    return jax.jit(jax.vmap(fit_one, in_axes=(0, 0 if x_per_seed else None, None, 0, None, None)))
+    return jax.jit(jax.vmap(fit_one, in_axes=(0, 0 if x_per_seed else None, 0 if y_per_seed else None, 0, None, None)))
 
 
 def train(
@@ -163,8 +169,8 @@ def train(
     batch_size: int,
     frozen: int = 0,
 ) -> tuple[Params, np.ndarray]:
-    """Fit a batch of networks (leading axis = seed); x is shared (2-D) or per seed (3-D)."""
-    fn = _trainer(activation, loss, epochs, batch_size, frozen, x.ndim == 3)
+    """Fit a batch of networks (leading axis = seed); x and y are shared (2-D) or per seed (3-D)."""
+    fn = _trainer(activation, loss, epochs, batch_size, frozen, x.ndim == 3, y.ndim == 3)
     params, losses = fn(params, x, y, keys, jnp.float32(learning_rate), jnp.float32(momentum))
     return params, np.asarray(losses)
 
@@ -206,11 +212,14 @@ def _divergence(losses: np.ndarray, params: Params) -> list[int | None]:
 
 def _accuracy(logits: jax.Array, y: np.ndarray) -> np.ndarray:
     # Count in integers, divide in float64: the exact fraction of correct rows.
-    return np.asarray(jnp.sum(jnp.argmax(logits, -1) == jnp.asarray(y), axis=-1)) / len(y)
+    return np.asarray(jnp.sum(jnp.argmax(logits, -1) == jnp.asarray(y), axis=-1)) / y.shape[-1]
 
 
-def _mse(out: jax.Array, x: np.ndarray) -> np.ndarray:
-    return np.asarray(jnp.mean((out - jnp.asarray(x)) ** 2, axis=(-2, -1)))
+def _mse(out: jax.Array, x) -> np.ndarray:
+    # In NumPy: XLA splits a large reduction over its threads, so its rounding would depend on
+    # how many cores the process may use (the study pins each worker to one; nbval uses all).
+    diff = np.asarray(out, np.float64) - np.asarray(x, np.float64)
+    return np.mean(diff**2, axis=(-2, -1))
 
 
 def _forward_batch(params: Params, x, activation: str) -> jax.Array:
@@ -219,11 +228,11 @@ def _forward_batch(params: Params, x, activation: str) -> jax.Array:
     return jax.vmap(lambda p, xx: _apply(p, xx, activation, 0), in_axes=(0, in_axis))(params, x)
 
 
-def _network_accuracies(params: Params, data: Dataset, activation: str) -> dict[str, np.ndarray]:
+def _network_accuracies(params: Params, arrays: _Arrays, activation: str) -> dict[str, np.ndarray]:
     """Per seed, train and test accuracy of a batch of whole networks."""
     return {
-        "train_accuracy": _accuracy(_forward_batch(params, jnp.asarray(data.x_train), activation), data.y_train),
-        "test_accuracy": _accuracy(_forward_batch(params, jnp.asarray(data.x_test), activation), data.y_test),
+        "train_accuracy": _accuracy(_forward_batch(params, arrays.x_train, activation), arrays.y_train),
+        "test_accuracy": _accuracy(_forward_batch(params, arrays.x_test, activation), arrays.y_test),
     }
 
 
@@ -232,12 +241,42 @@ def _features_batch(hidden: Params, x, activation: str) -> jax.Array:
     return jax.vmap(lambda p, xx: hidden_features(p, xx, activation), in_axes=(0, in_axis))(hidden, x)
 
 
+@dataclass(frozen=True)
+class _Arrays:
+    """A chunk's data: 2-D arrays shared by every seed, or 3-D ones with one slice per seed (seed first)."""
+
+    x_train: jax.Array
+    y_train: np.ndarray  # class labels
+    y_train_hot: jax.Array
+    x_test: jax.Array
+    y_test: np.ndarray
+    x_pretrain: jax.Array
+    names: list[str]  # the data set's name, per seed
+
+    @classmethod
+    def of(cls, data: Data, picks: list[int]) -> _Arrays:
+        """The arrays for the seeds at positions ``picks`` of the run's seed list."""
+        if isinstance(data, Dataset):
+            parts, stack = [data], (lambda a: a[0])
+        else:
+            parts, stack = [data[i] for i in picks], np.stack
+        return cls(
+            x_train=jnp.asarray(stack([d.x_train for d in parts])),
+            y_train=stack([d.y_train for d in parts]),
+            y_train_hot=jnp.asarray(stack([d.one_hot(d.y_train) for d in parts])),
+            x_test=jnp.asarray(stack([d.x_test for d in parts])),
+            y_test=stack([d.y_test for d in parts]),
+            x_pretrain=jnp.asarray(stack([d.x_pretrain for d in parts])),
+            names=[d.name for d in parts] * (len(picks) if isinstance(data, Dataset) else 1),
+        )
+
+
 class _Chunk:
     """Bookkeeping for one chunk of seeds: which are still alive, their records and kept layers."""
 
     def __init__(
         self,
-        data: Dataset,
+        arrays: _Arrays,
         seeds: list[int],
         n_real: int,
         config: TrainConfig,
@@ -245,7 +284,7 @@ class _Chunk:
         fine_tune: str = "none",
         keep_layers: dict[int, dict[int, list[Layer]]] | None = None,
     ) -> None:
-        self.data, self.seeds, self.n_real = data, seeds, n_real
+        self.arrays, self.seeds, self.n_real = arrays, seeds, n_real
         self.config, self.fine_tune, self.keep_layers = config, fine_tune, keep_layers
         self.keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
         self.alive = [True] * n_real
@@ -270,7 +309,7 @@ class _Chunk:
                     engine="jax",
                     status="ok" if d is None else "diverged",
                     diverged_epoch=d,
-                    dataset=self.data.name,
+                    dataset=self.arrays.names[s],
                     **row,
                 )
             )
@@ -290,7 +329,7 @@ class _Chunk:
         self.add(method, depth, time.perf_counter() - start, losses, diverged, scores)
         if fine_tunes_after(self.fine_tune, stage, self.config):
             start = time.perf_counter()
-            ft_losses, ft_div, ft_scores = _fine_tune_scores(network, self.data, self.config, self.keys, stage)
+            ft_losses, ft_div, ft_scores = _fine_tune_scores(network, self.arrays, self.config, self.keys, stage)
             self.add(
                 f"{method}+fine_tune",
                 depth,
@@ -302,19 +341,45 @@ class _Chunk:
             )
 
 
-def _chunks(seeds: list[int], chunk_size: int):
+def _chunks(seeds: list[int], chunk_size: int, data: Data):
+    """Per chunk: its seeds, how many are real, and its arrays."""
     for i in range(0, len(seeds), chunk_size):
-        part = seeds[i : i + chunk_size]
+        picks = list(range(i, min(i + chunk_size, len(seeds))))
         # Pad with copies of the last seed: their results are computed and dropped.
-        yield part + [part[-1]] * (chunk_size - len(part)), len(part)
+        picks += [picks[-1]] * (chunk_size - len(picks))
+        n_real = min(chunk_size, len(seeds) - i)
+        yield [seeds[p] for p in picks], n_real, _Arrays.of(data, picks)
 
 
-def _common(config: TrainConfig, seeds, fine_tune: str, chunk_size: int) -> list[int]:
+def _check_data(data: object, n_seeds: int) -> Dataset:
+    """The run's data (one Dataset, or one per seed of equal shapes); returns a representative."""
+    if isinstance(data, Dataset):
+        return data
+    if not isinstance(data, Sequence) or not all(isinstance(d, Dataset) for d in data):
+        raise ValueError(f"data must be a greedy.Dataset or a list of them, one per seed; got {type(data).__name__}")
+    if len(data) != n_seeds:
+        raise ValueError(f"data must hold one Dataset per seed: got {len(data)} for {n_seeds} seeds")
+    first = data[0]
+
+    def shapes(d: Dataset) -> tuple:
+        return (d.x_train.shape, d.x_test.shape, d.x_pretrain.shape, d.n_classes)
+
+    for i, d in enumerate(data):
+        if shapes(d) != shapes(first):
+            raise ValueError(
+                f"data[{i}] has shapes (x_train, x_test, x_pretrain, classes) {shapes(d)}, "
+                f"data[0] has {shapes(first)}: per-seed data sets must have equal shapes"
+            )
+    return first
+
+
+def _common(config: TrainConfig, seeds, fine_tune: str, chunk_size: int, data: object) -> tuple[list[int], Dataset]:
     check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
     check_positive_int("chunk_size", chunk_size)
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a greedy.TrainConfig, got {type(config).__name__}")
-    return check_seeds(seeds)
+    seeds = check_seeds(seeds)
+    return seeds, _check_data(data, len(seeds))
 
 
 def _fit_kwargs(config: TrainConfig, epochs: int | None = None, lr: float | None = None) -> dict:
@@ -327,21 +392,20 @@ def _fit_kwargs(config: TrainConfig, epochs: int | None = None, lr: float | None
     )
 
 
-def _fine_tune_scores(params, data: Dataset, config: TrainConfig, keys, stage: int):
-    y = jnp.asarray(data.one_hot(data.y_train))
+def _fine_tune_scores(params, arrays: _Arrays, config: TrainConfig, keys, stage: int):
     tuned, losses = train(
         params,
-        jnp.asarray(data.x_train),
-        y,
+        arrays.x_train,
+        arrays.y_train_hot,
         _stage_keys(keys, stage, 5),
         loss="ce",
         **_fit_kwargs(config, config.fine_tune_epochs, config.fine_tune_learning_rate),
     )
-    return losses, _divergence(losses, tuned), _network_accuracies(tuned, data, config.activation)
+    return losses, _divergence(losses, tuned), _network_accuracies(tuned, arrays, config.activation)
 
 
 def supervised_greedy(
-    data: Dataset,
+    data: Data,
     config: TrainConfig = TrainConfig(),
     seeds: int | list[int] = 0,
     *,
@@ -354,24 +418,27 @@ def supervised_greedy(
     ``keep_layers``, when given, is filled with {depth: {seed: layers}} for inspection (a seed's
     entries stop at the stage where its chunk of seeds stopped).
     """
-    seeds = _common(config, seeds, fine_tune, chunk_size)
+    seeds, first = _common(config, seeds, fine_tune, chunk_size, data)
     records: list[StageRecord] = []
-    x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
-    y_train = jnp.asarray(data.one_hot(data.y_train))
-    for chunk, n_real in _chunks(seeds, chunk_size):
-        book = _Chunk(data, chunk, n_real, config, fine_tune=fine_tune, keep_layers=keep_layers)
+    for chunk, n_real, arrays in _chunks(seeds, chunk_size, data):
+        book = _Chunk(arrays, chunk, n_real, config, fine_tune=fine_tune, keep_layers=keep_layers)
         keys = book.keys
         hidden: Params = []
-        head = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, data.n_classes, "glorot_uniform")
-        f_train, f_test = x_train, x_test
+        head = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, first.n_classes, "glorot_uniform")
+        f_train, f_test = arrays.x_train, arrays.x_test
         for stage in range(config.n_added_layers + 1):
             if not any(book.alive):
                 break
             start = time.perf_counter()
-            fan_in = data.n_features if stage == 0 else config.width
+            fan_in = first.n_features if stage == 0 else config.width
             new = _init_batch(_stage_keys(keys, stage, _INIT), fan_in, config.width, config.initializer)
             (new, head), losses = train(
-                [new, head], f_train, y_train, _stage_keys(keys, stage, _FIT), loss="ce", **_fit_kwargs(config)
+                [new, head],
+                f_train,
+                arrays.y_train_hot,
+                _stage_keys(keys, stage, _FIT),
+                loss="ce",
+                **_fit_kwargs(config),
             )
             hidden.append(new)
             f_train = _features_batch([new], f_train, config.activation)
@@ -379,8 +446,8 @@ def supervised_greedy(
             out_train = jax.vmap(lambda h, f: f @ h[0] + h[1])(head, f_train)
             out_test = jax.vmap(lambda h, f: f @ h[0] + h[1])(head, f_test)
             scores = {
-                "train_accuracy": _accuracy(out_train, data.y_train),
-                "test_accuracy": _accuracy(out_test, data.y_test),
+                "train_accuracy": _accuracy(out_train, arrays.y_train),
+                "test_accuracy": _accuracy(out_test, arrays.y_test),
             }
             diverged = _divergence(losses, [new, head])
             book.finish_stage("supervised_greedy", stage, start, losses, diverged, scores, [*hidden, head])
@@ -389,7 +456,7 @@ def supervised_greedy(
 
 
 def autoencoder_greedy(
-    data: Dataset,
+    data: Data,
     config: TrainConfig = TrainConfig(),
     seeds: int | list[int] = 0,
     *,
@@ -401,22 +468,20 @@ def autoencoder_greedy(
 
     ``keep_layers`` receives each stage's encoder + classifier head: {depth: {seed: layers}}.
     """
-    seeds = _common(config, seeds, fine_tune, chunk_size)
+    seeds, first = _common(config, seeds, fine_tune, chunk_size, data)
     records: list[StageRecord] = []
-    x_pre = jnp.asarray(data.x_pretrain)
-    x_train, x_test = jnp.asarray(data.x_train), jnp.asarray(data.x_test)
-    y_train = jnp.asarray(data.one_hot(data.y_train))
-    for chunk, n_real in _chunks(seeds, chunk_size):
-        book = _Chunk(data, chunk, n_real, config, fine_tune=fine_tune, keep_layers=keep_layers)
+    for chunk, n_real, arrays in _chunks(seeds, chunk_size, data):
+        book = _Chunk(arrays, chunk, n_real, config, fine_tune=fine_tune, keep_layers=keep_layers)
         keys = book.keys
         hidden: Params = []
-        recon = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, data.n_features, "glorot_uniform")
-        f_pre, f_train, f_test = x_pre, x_train, x_test
+        recon = _init_batch(_stage_keys(keys, 0, _HEAD_INIT), config.width, first.n_features, "glorot_uniform")
+        x_pre = arrays.x_pretrain
+        f_pre, f_train, f_test = x_pre, arrays.x_train, arrays.x_test
         for stage in range(config.n_added_layers + 1):
             if not any(book.alive):
                 break
             start = time.perf_counter()
-            fan_in = data.n_features if stage == 0 else config.width
+            fan_in = first.n_features if stage == 0 else config.width
             new = _init_batch(_stage_keys(keys, stage, _INIT), fan_in, config.width, config.initializer)
             (new, recon), losses = train(
                 [new, recon], f_pre, x_pre, _stage_keys(keys, stage, _FIT), loss="mse", **_fit_kwargs(config)
@@ -424,20 +489,20 @@ def autoencoder_greedy(
             hidden.append(new)
             f_pre, f_train, f_test = (_features_batch([new], f, config.activation) for f in (f_pre, f_train, f_test))
             decode = jax.vmap(lambda h, f: f @ h[0] + h[1])
-            head0 = _init_batch(_stage_keys(keys, stage, _HEAD_FIT), config.width, data.n_classes, "glorot_uniform")
+            head0 = _init_batch(_stage_keys(keys, stage, _HEAD_FIT), config.width, first.n_classes, "glorot_uniform")
             (head,), head_losses = train(
                 [head0],
                 f_train,
-                y_train,
+                arrays.y_train_hot,
                 _stage_keys(keys, stage, _HEAD_FIT + 10),
                 loss="ce",
                 **_fit_kwargs(config, config.head_epochs),
             )
             scores = {
-                "train_mse": _mse(decode(recon, f_train), data.x_train),
-                "test_mse": _mse(decode(recon, f_test), data.x_test),
-                "train_accuracy": _accuracy(decode(head, f_train), data.y_train),
-                "test_accuracy": _accuracy(decode(head, f_test), data.y_test),
+                "train_mse": _mse(decode(recon, f_train), arrays.x_train),
+                "test_mse": _mse(decode(recon, f_test), arrays.x_test),
+                "train_accuracy": _accuracy(decode(head, f_train), arrays.y_train),
+                "test_accuracy": _accuracy(decode(head, f_test), arrays.y_test),
             }
             diverged = [
                 a if a is not None else b
@@ -449,7 +514,7 @@ def autoencoder_greedy(
 
 
 def end_to_end(
-    data: Dataset,
+    data: Data,
     config: TrainConfig = TrainConfig(),
     seeds: int | list[int] = 0,
     *,
@@ -458,24 +523,27 @@ def end_to_end(
     keep_layers: dict[int, dict[int, list[Layer]]] | None = None,
 ) -> list[StageRecord]:
     """Baseline: each depth's network from random init, all weights trained together."""
-    seeds = _common(config, seeds, "none", chunk_size)
+    seeds, first = _common(config, seeds, "none", chunk_size, data)
     depths = depths if depths is not None else list(range(2, config.n_added_layers + 3))
     for d in depths:
         if isinstance(d, bool) or not isinstance(d, int) or d < 2:
             raise ValueError(f"depths must be integers >= 2 (Dense layers incl. the output), got {d!r}")
     records: list[StageRecord] = []
-    x_train = jnp.asarray(data.x_train)
-    y_train = jnp.asarray(data.one_hot(data.y_train))
-    for chunk, n_real in _chunks(seeds, chunk_size):
-        book = _Chunk(data, chunk, n_real, config, keep_layers=keep_layers)
+    for chunk, n_real, arrays in _chunks(seeds, chunk_size, data):
+        book = _Chunk(arrays, chunk, n_real, config, keep_layers=keep_layers)
         keys = book.keys
         for depth in depths:
             start = time.perf_counter()
-            params = initial_network(keys, data.n_features, data.n_classes, depth, config)
+            params = initial_network(keys, first.n_features, first.n_classes, depth, config)
             params, losses = train(
-                params, x_train, y_train, _stage_keys(keys, depth, _FIT), loss="ce", **_fit_kwargs(config)
+                params,
+                arrays.x_train,
+                arrays.y_train_hot,
+                _stage_keys(keys, depth, _FIT),
+                loss="ce",
+                **_fit_kwargs(config),
             )
-            scores = _network_accuracies(params, data, config.activation)
+            scores = _network_accuracies(params, arrays, config.activation)
             book.keep(depth, params)
             book.add(
                 "end_to_end",

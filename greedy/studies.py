@@ -128,13 +128,12 @@ def label_scarcity(
     greedy_config = config.with_(n_added_layers=depth - 2)
     frames = []
     for k in labeled_per_class:
-        for seed in seeds:
-            part = with_labeled_per_class(data, k, random_state=seed)
-            records = jax_engine.end_to_end(part, config, [seed], depths=[depth], chunk_size=1)
-            for method in GREEDY_METHODS:
-                run = getattr(jax_engine, method)(part, greedy_config, [seed], fine_tune="last", chunk_size=1)
-                records += [r for r in run if r.depth == depth]
-            frames.append(to_frame(records).assign(labeled_per_class="all" if k is None else str(k)))
+        parts = [with_labeled_per_class(data, k, random_state=seed) for seed in seeds]  # one per seed
+        records = jax_engine.end_to_end(parts, config, seeds, depths=[depth])
+        for method in GREEDY_METHODS:
+            run = getattr(jax_engine, method)(parts, greedy_config, seeds, fine_tune="last")
+            records += [r for r in run if r.depth == depth]
+        frames.append(to_frame(records).assign(labeled_per_class="all" if k is None else str(k)))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -1,5 +1,10 @@
 """The fast engine: exact where it claims to be, and training the same models as Keras."""
 
+import json
+import os
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,6 +12,7 @@ import pytest
 
 from greedy import jax_engine
 from greedy.config import TrainConfig
+from greedy.data import with_labeled_per_class
 from greedy.mlp import accuracy
 from greedy.records import to_frame
 from greedy.stats import mean_ci
@@ -150,3 +156,64 @@ def test_release_compiled_frees_programs_and_changes_no_number(blob_data):
     after = to_frame(jax_engine.supervised_greedy(blob_data, config, [0, 1]))
     cols = ["depth", "seed", "train_accuracy", "test_accuracy", "final_loss"]
     assert before[cols].equals(after[cols])
+
+
+NUMBERS = ["method", "seed", "depth", "train_accuracy", "test_accuracy", "final_loss", "status", "dataset"]
+
+
+def test_per_seed_data_trains_each_seed_on_its_own_data(blob_data):
+    """Seeds batched with one data set each give what each seed gives alone on its own data."""
+    seeds = [0, 1, 2]
+    parts = [with_labeled_per_class(blob_data, 5, random_state=s) for s in seeds]
+    runs = [
+        lambda d, s: jax_engine.end_to_end(d, SHORT, s, depths=[3], chunk_size=2),
+        lambda d, s: jax_engine.supervised_greedy(d, SHORT, s, fine_tune="last", chunk_size=2),
+        lambda d, s: jax_engine.autoencoder_greedy(d, SHORT, s, fine_tune="last", chunk_size=2),
+    ]
+    for run in runs:
+        together = to_frame(run(parts, seeds))
+        for part, seed in zip(parts, seeds, strict=True):
+            alone = to_frame(run([part], [seed]))
+            mine = together[together.seed == seed].reset_index(drop=True)
+            assert len(alone) > 0 and mine[NUMBERS].equals(alone[NUMBERS])
+    # The data is the seed's own: seed 0 on seed 1's labeled subset trains another network.
+    own, other = (to_frame(runs[0]([p], [0])) for p in parts[:2])
+    assert own.final_loss.iloc[0] != other.final_loss.iloc[0]
+
+
+def test_per_seed_data_is_checked_before_any_work(blob_data):
+    parts = [with_labeled_per_class(blob_data, k, random_state=0) for k in (5, 6)]
+    with pytest.raises(ValueError, match="one Dataset per seed: got 2 for 3 seeds"):
+        jax_engine.end_to_end(parts, SHORT, [0, 1, 2])
+    with pytest.raises(ValueError, match=r"data\[1\] has shapes .* equal shapes"):
+        jax_engine.supervised_greedy(parts, SHORT, [0, 1])
+    with pytest.raises(ValueError, match="data must be a greedy.Dataset or a list of them"):
+        jax_engine.autoencoder_greedy([blob_data, "blobs"], SHORT, [0, 1])
+
+
+PINNED_RUN = """
+import json, os, sys
+os.sched_setaffinity(0, json.loads(sys.argv[1]))  # before JAX starts its threads
+import greedy
+from greedy import jax_engine
+data = greedy.digits()
+parts = [greedy.data.with_labeled_per_class(data, 3, random_state=s) for s in (0, 1)]
+cfg = greedy.TrainConfig(width=32, epochs=3, head_epochs=3, n_added_layers=1, fine_tune_epochs=3)
+records = jax_engine.autoencoder_greedy(parts, cfg, [0, 1], fine_tune="last", chunk_size=2)
+records += jax_engine.end_to_end(parts, cfg, [0, 1], depths=[3], chunk_size=2)
+print(json.dumps(greedy.to_frame(records).drop(columns="wall_seconds").to_dict("records")))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_numbers_do_not_depend_on_how_many_cores_the_process_has():
+    """The study pins each Dask worker to a core; nbval and serial runs use every core."""
+    cores = sorted(os.sched_getaffinity(0))
+
+    def run(allowed: list[int]) -> list:
+        out = subprocess.run(
+            [sys.executable, "-c", PINNED_RUN, json.dumps(allowed)], capture_output=True, text=True, check=True
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    assert run(cores[:1]) == run(cores)

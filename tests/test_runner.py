@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from greedy.distributed import core_groups
+from greedy.distributed import core_groups, local_cluster
 from greedy.manifest import apply_overrides, load_study, parse_overrides
 from greedy.runner import ExperimentFailed, execute, is_up_to_date, last_seconds, run_study
 
@@ -156,3 +156,13 @@ def test_local_workers_run_kernels_on_cores_of_their_own(project):
     serial = run_study(study, study.select(["cores_a"]), force=True)
     assert serial[0].status == "ran"  # a serial run pins nothing
     assert pd.read_csv(project / "book" / "results" / "cores_a.csv").core.tolist() == sorted(os.sched_getaffinity(0))
+
+
+def test_local_cluster_sends_an_experiment_only_to_a_free_worker():
+    # Dask's default (1.1) queues a second experiment behind a worker's first, which let a long one
+    # wait behind the longest instead of starting on the other worker when it freed up.
+    cluster = local_cluster(1)
+    try:
+        assert cluster.scheduler.WORKER_SATURATION == 1.0
+    finally:
+        cluster.close()
