@@ -28,22 +28,16 @@ def _execute_on_worker(exp: Experiment, study: Study, force: bool, groups: list[
 
 
 def local_cluster(workers: int):
-    """Single-threaded worker processes, bound to loopback, no dashboard; they are named 0, 1, ...
-
-    A worker is sent its next experiment only when it is free (Dask's default sends a second one
-    to wait behind the first), so the longest experiments start first wherever a worker frees up.
-    """
-    import dask
+    """Single-threaded worker processes, bound to loopback, no dashboard; they are named 0, 1, ..."""
     from dask.distributed import LocalCluster
 
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-        return LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
 
 
 def run_on_dask(
@@ -60,26 +54,27 @@ def run_on_dask(
     pinnable = scheduler is None and hasattr(os, "sched_getaffinity")
     groups = core_groups(os.sched_getaffinity(0), workers) if pinnable else None
     try:
-        # Longest first (by the last recorded run), so no long experiment starts last: submitted in
-        # that order too, since a worker may take its next task before later submissions arrive.
+        # Longest first (by the last recorded run), and each experiment sent only when a worker is
+        # free: Dask hands independent tasks to workers as they arrive, so one sent early could wait
+        # behind the longest experiment while another worker idles.
         seconds = {e.name: last_seconds(e, study) for e in experiments}
-        by_length = sorted(experiments, key=lambda e: -seconds[e.name])
-        futures = {
-            client.submit(
-                _execute_on_worker,
-                exp,
-                study,
-                force,
-                groups,
-                key=f"experiment-{exp.name}",
-                pure=False,
-                priority=round(seconds[exp.name]),
-            ): exp
-            for exp in by_length
-        }
+        waiting = sorted(experiments, key=lambda e: -seconds[e.name])
+        slots = max(1, sum(client.nthreads().values()))
+
+        def submit(exp: Experiment):
+            return client.submit(
+                _execute_on_worker, exp, study, force, groups, key=f"experiment-{exp.name}", pure=False
+            )
+
+        running = as_completed([submit(e) for e in waiting[:slots]])
+        waiting = waiting[slots:]
         outcomes = []
-        for fut in tqdm(as_completed(futures), total=len(futures), desc="study", unit="experiment"):
-            outcomes.append(fut.result())
+        with tqdm(total=len(experiments), desc="study", unit="experiment") as bar:
+            for fut in running:
+                outcomes.append(fut.result())
+                bar.update()
+                if waiting:
+                    running.add(submit(waiting.pop(0)))
         order = {e.name: i for i, e in enumerate(experiments)}
         return sorted(outcomes, key=lambda o: order[o.name])
     finally:

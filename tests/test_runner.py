@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from greedy.distributed import core_groups, local_cluster
+from greedy.distributed import core_groups
 from greedy.manifest import apply_overrides, load_study, parse_overrides
 from greedy.runner import ExperimentFailed, execute, is_up_to_date, last_seconds, run_study
 
@@ -158,11 +158,17 @@ def test_local_workers_run_kernels_on_cores_of_their_own(project):
     assert pd.read_csv(project / "book" / "results" / "cores_a.csv").core.tolist() == sorted(os.sched_getaffinity(0))
 
 
-def test_local_cluster_sends_an_experiment_only_to_a_free_worker():
-    # Dask's default (1.1) queues a second experiment behind a worker's first, which let a long one
-    # wait behind the longest instead of starting on the other worker when it freed up.
-    cluster = local_cluster(1)
-    try:
-        assert cluster.scheduler.WORKER_SATURATION == 1.0
-    finally:
-        cluster.close()
+def test_dask_starts_the_longest_first_and_sends_work_only_to_free_workers(project):
+    # By their last recorded seconds, on two workers: long on one, the three others one after the
+    # other on the second, all done before long. Queued behind long, one would finish after it.
+    runs = {"long": (100, 8), "mid": (50, 1), "short": (10, 0), "shortest": (5, 0)}  # seconds, sleep
+    (project / "book" / "results").mkdir(parents=True, exist_ok=True)
+    with open(project / "study.yml", "a") as f:
+        for name, (seconds, sleep) in runs.items():
+            _notebook(project / "book" / "sources" / f"{name}.ipynb", f"import time\ntime.sleep({sleep})\n" + CORES)
+            f.write(f"  {name}: {{notebook: book/sources/{name}.ipynb}}\n")
+            (project / "book" / "results" / f"{name}.run.json").write_text(json.dumps({"seconds": seconds}))
+    study = load_study(project)
+    run_study(study, study.select(sorted(runs)), workers=2)
+    done = {n: (project / "book" / "results" / f"{n}.run.json").stat().st_mtime for n in runs}
+    assert done["mid"] < done["short"] < done["shortest"] < done["long"]
