@@ -22,7 +22,7 @@ def _execute_on_worker(exp: Experiment, study: Study, force: bool, groups: list[
         from dask.distributed import get_worker
 
         # This thread starts the notebook's kernel, which inherits the affinity: two kernels that
-        # share both cores measured ~20% slower than two kernels on a core each (XLA's threads contend).
+        # share both cores ran ~18% slower than two kernels on a core each (measured side by side).
         os.sched_setaffinity(0, groups[int(get_worker().name) % len(groups)])
     return execute(exp, study, force=force)
 
