@@ -257,9 +257,10 @@ class _Arrays:
     def of(cls, data: Data, picks: list[int]) -> _Arrays:
         """The arrays for the seeds at positions ``picks`` of the run's seed list."""
         if isinstance(data, Dataset):
-            parts, stack = [data], (lambda a: a[0])
+            parts, stack, names = [data], (lambda a: a[0]), [data.name] * len(picks)
         else:
-            parts, stack = [data[i] for i in picks], np.stack
+            parts = [data[i] for i in picks]
+            stack, names = np.stack, [d.name for d in parts]
         return cls(
             x_train=jnp.asarray(stack([d.x_train for d in parts])),
             y_train=stack([d.y_train for d in parts]),
@@ -267,7 +268,7 @@ class _Arrays:
             x_test=jnp.asarray(stack([d.x_test for d in parts])),
             y_test=stack([d.y_test for d in parts]),
             x_pretrain=jnp.asarray(stack([d.x_pretrain for d in parts])),
-            names=[d.name for d in parts] * (len(picks) if isinstance(data, Dataset) else 1),
+            names=names,
         )
 
 
@@ -343,12 +344,14 @@ class _Chunk:
 
 def _chunks(seeds: list[int], chunk_size: int, data: Data):
     """Per chunk: its seeds, how many are real, and its arrays."""
+    # One data set for every seed: every chunk (padded to chunk_size) gets the same arrays.
+    shared = _Arrays.of(data, list(range(chunk_size))) if isinstance(data, Dataset) else None
     for i in range(0, len(seeds), chunk_size):
         picks = list(range(i, min(i + chunk_size, len(seeds))))
+        n_real = len(picks)
         # Pad with copies of the last seed: their results are computed and dropped.
-        picks += [picks[-1]] * (chunk_size - len(picks))
-        n_real = min(chunk_size, len(seeds) - i)
-        yield [seeds[p] for p in picks], n_real, _Arrays.of(data, picks)
+        picks += [picks[-1]] * (chunk_size - n_real)
+        yield [seeds[p] for p in picks], n_real, shared or _Arrays.of(data, picks)
 
 
 def _check_data(data: object, n_seeds: int) -> Dataset:
