@@ -8,6 +8,13 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(shell sed -n 's/^  \([a-z_0-9]*\):$$/book\/\1.ipynb/p' study.yml)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
+# JAX's persistent compile cache for the tests and nbval (greedy run sets it for its kernels itself,
+# see greedy/pipeline/compile_cache.py); GREEDY_JAX_CACHE= (empty) turns it off.
+GREEDY_JAX_CACHE ?= $(HOME)/.cache/greedy/jax
+ifneq ($(GREEDY_JAX_CACHE),)
+export JAX_COMPILATION_CACHE_DIR := $(GREEDY_JAX_CACHE)
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0.2
+endif
 
 .PHONY: setup study book test lint unit nbval bench clean
 
@@ -32,9 +39,10 @@ book: setup
 	$(BIN)/jupyter-book build book/ -W -n --keep-going --path-output . > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
+# The library, the tests and the source notebooks' code, by the same rules.
 lint: setup
-	$(BIN)/ruff check greedy tests
-	$(BIN)/ruff format --check greedy tests
+	$(BIN)/ruff check greedy tests book/sources
+	$(BIN)/ruff format --check greedy tests book/sources
 
 unit: setup
 	KERAS_BACKEND=jax $(BIN)/pytest -q tests

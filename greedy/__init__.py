@@ -12,18 +12,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _HOME = {
-    "use_backend": "greedy.backend",
-    "TrainConfig": "greedy.config",
-    "Dataset": "greedy.data",
-    "blobs": "greedy.data",
-    "digits": "greedy.data",
-    "from_arrays": "greedy.data",
-    "with_labeled_per_class": "greedy.data",
-    "run": "greedy.procedures",
-    "StageRecord": "greedy.records",
-    "load_frame": "greedy.records",
-    "save_frame": "greedy.records",
-    "to_frame": "greedy.records",
+    "use_backend": "greedy.learning.backend",
+    "TrainConfig": "greedy.learning.config",
+    "Dataset": "greedy.learning.data",
+    "blobs": "greedy.learning.data",
+    "digits": "greedy.learning.data",
+    "from_arrays": "greedy.learning.data",
+    "with_labeled_per_class": "greedy.learning.data",
+    "run": "greedy.learning.procedures",
+    "StageRecord": "greedy.learning.records",
+    "load_frame": "greedy.learning.records",
+    "save_frame": "greedy.learning.records",
+    "to_frame": "greedy.learning.records",
 }
 __all__ = [
     "Dataset",
@@ -55,8 +55,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from greedy.backend import use_backend
-    from greedy.config import TrainConfig
-    from greedy.data import Dataset, blobs, digits, from_arrays, with_labeled_per_class
-    from greedy.procedures import run
-    from greedy.records import StageRecord, load_frame, save_frame, to_frame
+    from greedy.learning.backend import use_backend
+    from greedy.learning.config import TrainConfig
+    from greedy.learning.data import Dataset, blobs, digits, from_arrays, with_labeled_per_class
+    from greedy.learning.procedures import run
+    from greedy.learning.records import StageRecord, load_frame, save_frame, to_frame

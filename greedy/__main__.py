@@ -1,5 +1,5 @@
 import sys
 
-from greedy.cli import main
+from greedy.pipeline.cli import main
 
 sys.exit(main())

@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
 
-from greedy.data import blobs  # noqa: E402
+from greedy.learning.data import blobs  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -6,19 +6,19 @@ import sys
 
 import pytest
 
-from greedy.backend import use_backend
+from greedy.learning.backend import use_backend
 
 pytestmark = pytest.mark.slow
 
 # Runs in a fresh process (the backend is fixed at Keras's first import): one short Keras run
-# seeded by greedy.backend.seed_everything, then the same run seeded by Keras's own
+# seeded by greedy.learning.backend.seed_everything, then the same run seeded by Keras's own
 # set_random_seed (which imports TensorFlow), and prints both records' numbers.
 _SCRIPT = """
 import json, sys
 import greedy
 greedy.use_backend("jax")
-from greedy import keras_engine
-from greedy.config import TrainConfig
+from greedy.learning import keras_engine
+from greedy.learning.config import TrainConfig
 
 config = TrainConfig(n_added_layers=1, epochs=3, head_epochs=3)
 data = greedy.blobs()

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import greedy
-from greedy.config import TrainConfig, check_seeds
-from greedy.data import from_arrays, load, with_labeled_per_class
+from greedy.learning.config import TrainConfig, check_seeds
+from greedy.learning.data import from_arrays, with_labeled_per_class
 
 
 @pytest.mark.parametrize(
@@ -13,7 +13,6 @@ from greedy.data import from_arrays, load, with_labeled_per_class
     [
         ({"activation": "swish"}, "activation"),
         ({"initializer": "orthogonal"}, "initializer"),
-        ({"optimizer": "adam"}, "optimizer"),
         ({"width": 0}, "width"),
         ({"width": -3}, "width"),
         ({"epochs": 0}, "epochs"),
@@ -54,6 +53,7 @@ def test_defaults_are_the_tutorials():
         ({"seeds": [1, 1]}, "seeds"),
         ({"seeds": [-1]}, "seeds"),
         ({"seeds": "abc"}, "seeds"),
+        ({"seeds": 3}, "seeds"),
         ({"fine_tune": "sometimes"}, "fine_tune"),
     ],
 )
@@ -61,11 +61,6 @@ def test_run_rejects_bad_input_before_work(blob_data, kwargs, param):
     args = {"method": "supervised_greedy", "data": blob_data, **kwargs}
     with pytest.raises(ValueError, match=param):
         greedy.run(**args)
-
-
-def test_unknown_dataset_is_named():
-    with pytest.raises(ValueError, match="dataset='mnist'.*blobs, digits"):
-        load("mnist")
 
 
 def test_user_data_validation():
@@ -85,6 +80,25 @@ def test_user_data_validation():
         from_arrays(x, [0, 1, 0, 1], np.zeros((4, 3)), [0, 1, 0, 1])
 
 
+@pytest.mark.parametrize(
+    ("x", "y", "message"),
+    [
+        ([[1e39, 0.0], [0.0, 1.0]], [0, 1], "X_train has values beyond float32's range"),
+        ([["a", "b"], ["c", "d"]], [0, 1], "X_train must hold numbers"),
+        ([[0.0, 1.0], [1.0, 0.0]], [0.0, np.nan], "y_train contains NaN"),
+        ([[0.0, 1.0], [1.0, 0.0]], np.array(["a", None], dtype=object), "y_train contains a missing label"),
+    ],
+)
+def test_user_data_that_would_train_wrongly_is_refused(x, y, message):
+    with pytest.raises(ValueError, match=message):
+        from_arrays(x, y, [[0.0, 0.0], [1.0, 1.0]], [0, 1] if not isinstance(y[0], str) else ["a", "a"])
+
+
+def test_labeled_subset_of_something_not_a_dataset_names_data():
+    with pytest.raises(ValueError, match="data must be a greedy.Dataset"):
+        with_labeled_per_class(None, 3)
+
+
 def test_too_many_labeled_per_class(blob_data):
     with pytest.raises(ValueError, match="labeled_per_class=1000"):
         with_labeled_per_class(blob_data, 1000)
@@ -92,6 +106,9 @@ def test_too_many_labeled_per_class(blob_data):
         with_labeled_per_class(blob_data, 0)
 
 
-def test_check_seeds_accepts_int_and_list():
-    assert check_seeds(3) == [3]
-    assert check_seeds(range(3)) == [0, 1, 2]
+def test_seeds_are_a_sequence_never_a_count():
+    assert check_seeds(range(3)) == [0, 1, 2] and check_seeds((4, 2)) == [4, 2]
+    with pytest.raises(ValueError, match=r"seeds must be a sequence.*pass range\(3\)"):
+        check_seeds(3)
+    with pytest.raises(ValueError, match="seeds must be an integer"):
+        check_seeds([0, 1.5])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from greedy.data import (
+from greedy.learning.data import (
     bayes_accuracy,
     bayes_population_accuracy,
     blob_centers,

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from greedy.diagnostics import dead_unit_fractions, gradient_norms
-from greedy.mlp import Layer, kernel_gradients, predict
+from greedy.analysis.diagnostics import dead_unit_fractions, gradient_norms
+from greedy.learning.mlp import Layer, kernel_gradients, predict
 
 
 def _net(rng, head="softmax", act="tanh"):

@@ -1,6 +1,7 @@
 """The fast engine: exact where it claims to be, and training the same models as Keras."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -10,12 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from greedy import jax_engine
-from greedy.config import TrainConfig
-from greedy.data import with_labeled_per_class
-from greedy.mlp import accuracy
-from greedy.records import to_frame
-from greedy.stats import mean_ci
+from greedy.analysis.stats import mean_ci
+from greedy.learning import jax_engine
+from greedy.learning.config import TrainConfig
+from greedy.learning.data import with_labeled_per_class
+from greedy.learning.jax_engine import fit
+from greedy.learning.mlp import accuracy
+from greedy.learning.records import to_frame
 
 SHORT = TrainConfig(n_added_layers=2, epochs=10, head_epochs=10, fine_tune_epochs=10)
 
@@ -27,9 +29,9 @@ def test_precomputed_features_equal_training_the_frozen_stack(blob_data):
     net = jax_engine.initial_network(keys, 2, 3, 4, cfg)  # 3 hidden + head
     x, y = jnp.asarray(blob_data.x_train), jnp.asarray(blob_data.one_hot(blob_data.y_train))
     kw = dict(activation="relu", loss="ce", learning_rate=0.01, momentum=0.9, epochs=10, batch_size=32)
-    full, full_losses = jax_engine.train(net, x, y, keys, frozen=2, **kw)
-    feats = jax.vmap(lambda p: jax_engine.hidden_features(p, x, "relu"))(net[:2])
-    short, short_losses = jax_engine.train(net[2:], feats, y, keys, **kw)
+    full, full_losses = fit.train(net, x, y, keys, frozen=2, **kw)
+    feats = jax.vmap(lambda p: fit.hidden_features(p, x, "relu"))(net[:2])
+    short, short_losses = fit.train(net[2:], feats, y, keys, **kw)
     for (wf, bf), (w0, b0) in zip(full[:2], net[:2], strict=True):
         assert np.array_equal(np.asarray(wf), np.asarray(w0)) and np.array_equal(np.asarray(bf), np.asarray(b0))
     for (wf, bf), (ws, bs) in zip(full[2:], short, strict=True):
@@ -101,7 +103,7 @@ def test_tutorial_defaults_land_at_the_ceiling(blob_data):
 @pytest.mark.slow
 def test_same_models_as_the_keras_reference_in_distribution(blob_data):
     """Per-seed test accuracy over 20 seeds: the engines' means lie within each other's CIs."""
-    from greedy import keras_engine
+    from greedy.learning import keras_engine
 
     cfg = TrainConfig(n_added_layers=1)
     seeds = list(range(20))
@@ -116,7 +118,7 @@ def test_same_models_as_the_keras_reference_in_distribution(blob_data):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 500, 1797, 70_000])
 def test_shuffled_indices_is_a_permutation(n):
-    orders = [np.asarray(jax_engine.shuffled_indices(jax.random.PRNGKey(k), n)) for k in range(3)]
+    orders = [np.asarray(fit.shuffled_indices(jax.random.PRNGKey(k), n)) for k in range(3)]
     for order in orders:
         assert order.dtype == np.int32
         assert np.array_equal(np.sort(order), np.arange(n))
@@ -127,7 +129,7 @@ def test_shuffled_indices_is_a_permutation(n):
 def test_shuffled_indices_is_uniform_over_positions():
     # Where element 0 lands, over 4000 shuffles of 8: chi-square against uniform (df 7; 0.999 quantile 24.3).
     keys = jax.random.split(jax.random.PRNGKey(0), 4000)
-    orders = np.asarray(jax.vmap(lambda k: jax_engine.shuffled_indices(k, 8))(keys))
+    orders = np.asarray(jax.vmap(lambda k: fit.shuffled_indices(k, 8))(keys))
     counts = np.bincount(np.argmax(orders == 0, axis=1), minlength=8)
     expected = len(keys) / 8
     assert ((counts - expected) ** 2 / expected).sum() < 24.3
@@ -147,15 +149,38 @@ def test_kept_layers_are_keyed_by_seed_across_chunks(blob_data):
         )
 
 
-def test_release_compiled_frees_programs_and_changes_no_number(blob_data):
+class _CompileLog(logging.Handler):
+    """The names of the programs JAX traced for compilation while attached."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.traced: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Finished tracing"):
+            self.traced.append(record.getMessage().split()[2])
+
+
+def _traced_while(run) -> list[str]:
+    log = _CompileLog()
+    logging.getLogger("jax").addHandler(log)
+    try:
+        with jax.log_compiles():
+            run()
+    finally:
+        logging.getLogger("jax").removeHandler(log)
+    return log.traced
+
+
+def test_release_compiled_drops_the_programs_and_changes_no_number(blob_data):
     config = SHORT.with_(n_added_layers=1)
     before = to_frame(jax_engine.supervised_greedy(blob_data, config, [0, 1]))
-    assert jax_engine._trainer.cache_info().currsize > 0
+    assert "fit_one" not in _traced_while(lambda: jax_engine.supervised_greedy(blob_data, config, [0, 1]))
     jax_engine.release_compiled()
-    assert jax_engine._trainer.cache_info().currsize == 0
-    after = to_frame(jax_engine.supervised_greedy(blob_data, config, [0, 1]))
+    after: list = []
+    assert "fit_one" in _traced_while(lambda: after.extend(jax_engine.supervised_greedy(blob_data, config, [0, 1])))
     cols = ["depth", "seed", "train_accuracy", "test_accuracy", "final_loss"]
-    assert before[cols].equals(after[cols])
+    assert before[cols].equals(to_frame(after)[cols])
 
 
 NUMBERS = ["method", "seed", "depth", "train_accuracy", "test_accuracy", "final_loss", "status", "dataset"]
@@ -195,9 +220,10 @@ PINNED_RUN = """
 import json, os, sys
 os.sched_setaffinity(0, json.loads(sys.argv[1]))  # before JAX starts its threads
 import greedy
-from greedy import jax_engine
+from greedy.learning import jax_engine
+from greedy.learning.jax_engine import fit
 data = greedy.digits()
-parts = [greedy.data.with_labeled_per_class(data, 3, random_state=s) for s in (0, 1)]
+parts = [greedy.with_labeled_per_class(data, 3, random_state=s) for s in (0, 1)]
 cfg = greedy.TrainConfig(width=32, epochs=3, head_epochs=3, n_added_layers=1, fine_tune_epochs=3)
 records = jax_engine.autoencoder_greedy(parts, cfg, [0, 1], fine_tune="last", chunk_size=2)
 records += jax_engine.end_to_end(parts, cfg, [0, 1], depths=[3], chunk_size=2)

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from greedy import keras_engine
-from greedy.config import TrainConfig
-from greedy.mlp import accuracy
-from greedy.records import to_frame
+from greedy.learning import keras_engine
+from greedy.learning.config import TrainConfig
+from greedy.learning.mlp import accuracy
+from greedy.learning.records import to_frame
 
 pytestmark = pytest.mark.slow
 SHORT = TrainConfig(n_added_layers=2, epochs=5, head_epochs=5, fine_tune_epochs=5)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from greedy import readme
+from greedy.pipeline import readme
 
 ROOT = Path(__file__).resolve().parents[1]
 

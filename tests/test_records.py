@@ -1,8 +1,9 @@
 import math
+import os
 
 import pytest
 
-from greedy.records import COLUMNS, StageRecord, load_frame, save_frame, to_frame
+from greedy.learning.records import COLUMNS, StageRecord, load_frame, save_frame, to_frame
 
 
 def _rec(**kw):
@@ -39,3 +40,12 @@ def test_save_rejects_unknown_format_and_leaves_nothing(tmp_path):
     with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
         save_frame(to_frame([_rec()]), tmp_path / "r.pkl")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_frames_get_the_permissions_of_any_new_file(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = save_frame(to_frame([_rec()]), tmp_path / "r.csv")
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from greedy.distributed import core_groups
-from greedy.manifest import apply_overrides, load_study, parse_overrides
-from greedy.runner import ExperimentFailed, execute, is_up_to_date, last_seconds, run_study
+from greedy.pipeline.dispatch import core_groups, feed_free_workers, run_study
+from greedy.pipeline.manifest import apply_overrides, load_study, parse_overrides
+from greedy.pipeline.runner import ExperimentFailed, execute, is_up_to_date, last_seconds
 
 TRAIN = """
 import greedy
 cfg = greedy.TrainConfig(epochs=2, n_added_layers=1)
-df = greedy.to_frame(greedy.run("supervised_greedy", greedy.blobs(), cfg, seeds=list(range(seeds))))
+df = greedy.to_frame(greedy.run("supervised_greedy", greedy.blobs(), cfg, seeds=range(n_seeds)))
 greedy.save_frame(df, results_path)
 print(df.test_accuracy.round(3).tolist())
 """
@@ -31,7 +31,7 @@ pd.DataFrame({"core": sorted(os.sched_getaffinity(0))}).to_csv(results_path, ind
 
 
 def _notebook(path, body):
-    params = new_code_cell("seeds = 2\nresults_path = 'x.csv'")
+    params = new_code_cell("n_seeds = 2\nresults_path = 'x.csv'")
     params.metadata["tags"] = ["parameters"]
     nb = new_notebook(cells=[params, new_code_cell(textwrap.dedent(body))])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -49,12 +49,12 @@ def project(tmp_path):
         textwrap.dedent(
             """
             experiments:
-              train: {notebook: book/sources/train.ipynb, parameters: {seeds: 2}}
-              other: {notebook: book/sources/train.ipynb, parameters: {seeds: 3}}
+              train: {notebook: book/sources/train.ipynb, parameters: {n_seeds: 2}}
+              other: {notebook: book/sources/train.ipynb, parameters: {n_seeds: 3}}
               fails: {notebook: book/sources/fails.ipynb}
               dies: {notebook: book/sources/dies.ipynb}
               cores_a: {notebook: book/sources/cores.ipynb}
-              cores_b: {notebook: book/sources/cores.ipynb, parameters: {seeds: 3}}
+              cores_b: {notebook: book/sources/cores.ipynb, parameters: {n_seeds: 3}}
             """
         )
     )
@@ -69,13 +69,13 @@ def test_runs_then_skips_then_reruns_on_changed_parameters(project, capfd):
     assert "over TCP" not in capfd.readouterr().err
     assert (project / "book" / "train.ipynb").is_file()
     record = json.loads((project / "book" / "results" / "train.run.json").read_text())
-    assert record["parameters"] == {"seeds": 2}
+    assert record["parameters"] == {"n_seeds": 2}
     # The kernel (a Python process importing NumPy and pandas) is sampled: at least tens of MiB.
     assert record["peak_memory_mib"] > 30 and last_seconds(exp, study) == record["seconds"]
     df = pd.read_csv(project / "book" / "results" / "train.csv")
     assert sorted(df.seed.unique()) == [0, 1]
     assert is_up_to_date(exp, study) and execute(exp, study).status == "skipped"
-    [changed] = apply_overrides([exp], {"seeds": 3})
+    [changed] = apply_overrides([exp], {"n_seeds": 3})
     assert not is_up_to_date(changed, study)
     executed = nbformat.read(project / "book" / "train.ipynb", 4)
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
@@ -103,11 +103,11 @@ def test_bad_selection_and_overrides_are_refused_before_work(project):
     study = load_study(project)
     with pytest.raises(ValueError, match="unknown experiment.*nope"):
         study.select(["nope"])
-    with pytest.raises(ValueError, match="no parameter.*'epochs'.*accepted: seeds"):
+    with pytest.raises(ValueError, match="no parameter.*'epochs'.*accepted: n_seeds"):
         apply_overrides(study.select(["train"]), {"epochs": 3})
     with pytest.raises(ValueError, match="name=value"):
         parse_overrides(["seeds"])
-    assert parse_overrides(["seeds=4", "depths=[2, 3]"]) == {"seeds": 4, "depths": [2, 3]}
+    assert parse_overrides(["n_seeds=4", "depths=[2, 3]"]) == {"n_seeds": 4, "depths": [2, 3]}
 
 
 def test_cli_lists_and_rejects(project):
@@ -158,17 +158,183 @@ def test_local_workers_run_kernels_on_cores_of_their_own(project):
     assert pd.read_csv(project / "book" / "results" / "cores_a.csv").core.tolist() == sorted(os.sched_getaffinity(0))
 
 
-def test_dask_starts_the_longest_first_and_sends_work_only_to_free_workers(project):
-    # By their last recorded seconds, on two workers: long on one, the three others one after the
-    # other on the second, all done before long. Queued behind long, one would finish after it.
-    runs = {"long": (100, 8), "mid": (50, 1), "short": (10, 0), "shortest": (5, 0)}  # seconds, sleep
+class _SimulatedCluster:
+    """Workers that each run one task at a time; a task takes its given duration on a simulated clock.
+
+    ``submit`` fails when more tasks are sent than there are free workers (Dask would queue them
+    behind a busy worker while another idles); ``as_completed`` yields tasks in the order they finish.
+    """
+
+    def __init__(self, workers: int, durations: dict[str, float]) -> None:
+        self.free, self.durations, self.now = workers, durations, 0.0
+        self.finished: dict[str, float] = {}
+
+    def submit(self, name: str):
+        assert self.free > 0, f"{name} was sent while every worker was busy"
+        self.free -= 1
+        return _Task(name, self.now + self.durations[name])
+
+    def as_completed(self, tasks: list):
+        cluster = self
+
+        class Pending:
+            def __init__(self) -> None:
+                self.tasks = list(tasks)
+
+            def add(self, task) -> None:
+                self.tasks.append(task)
+
+            def __iter__(self):
+                while self.tasks:
+                    task = min(self.tasks, key=lambda t: t.end)
+                    self.tasks.remove(task)
+                    cluster.now, cluster.finished[task.name] = task.end, task.end
+                    cluster.free += 1
+                    yield task
+
+        return Pending()
+
+
+class _Task:
+    def __init__(self, name: str, end: float) -> None:
+        self.name, self.end = name, end
+
+    def result(self) -> str:
+        return self.name
+
+
+def test_free_workers_are_fed_in_order_and_never_sent_more_than_they_can_take():
+    # Longest first on two workers: long on one, the three others one after another on the second.
+    durations = {"long": 100.0, "mid": 50.0, "short": 10.0, "shortest": 5.0}
+    cluster = _SimulatedCluster(2, durations)
+    done = list(feed_free_workers(["long", "mid", "short", "shortest"], 2, cluster.submit, cluster.as_completed))
+    assert sorted(done) == sorted(durations)
+    assert cluster.finished == {"mid": 50.0, "short": 60.0, "shortest": 65.0, "long": 100.0}
+    # Sending every task at once is what the simulated cluster refuses.
+    with pytest.raises(AssertionError, match="every worker was busy"):
+        list(feed_free_workers(["long", "mid", "short"], 3, _SimulatedCluster(2, durations).submit, list))
+
+
+def test_dask_runs_the_longest_first(project, monkeypatch):
+    """run_on_dask hands feed_free_workers the experiments longest first, by their last recorded time."""
+    runs = {"train": 5, "other": 50}
     (project / "book" / "results").mkdir(parents=True, exist_ok=True)
-    with open(project / "study.yml", "a") as f:
-        for name, (seconds, sleep) in runs.items():
-            _notebook(project / "book" / "sources" / f"{name}.ipynb", f"import time\ntime.sleep({sleep})\n" + CORES)
-            f.write(f"  {name}: {{notebook: book/sources/{name}.ipynb}}\n")
-            (project / "book" / "results" / f"{name}.run.json").write_text(json.dumps({"seconds": seconds}))
+    for name, seconds in runs.items():
+        (project / "book" / "results" / f"{name}.run.json").write_text(json.dumps({"seconds": seconds}))
+    order: list = []
+
+    def record_order(items, slots, submit, as_completed):
+        order.extend(e.name for e in items)
+        yield from (submit(e).result() for e in items)
+
+    monkeypatch.setattr("greedy.pipeline.dispatch.feed_free_workers", record_order)
     study = load_study(project)
-    run_study(study, study.select(sorted(runs)), workers=2)
-    done = {n: (project / "book" / "results" / f"{n}.run.json").stat().st_mtime for n in runs}
-    assert done["mid"] < done["short"] < done["shortest"] < done["long"]
+    run_study(study, study.select(["train", "other"]), workers=2)
+    assert order == ["other", "train"]
+
+
+KILLED_RUN = """
+import os, shutil, sys
+from greedy.pipeline import publish
+from greedy.pipeline.manifest import load_study
+from greedy.pipeline.runner import execute
+
+root, step = sys.argv[1], sys.argv[2]
+study = load_study(root)
+moves = {"count": 0, "armed": False}
+real_replace, real_publish, real_complete = os.replace, publish.publish, publish._complete
+
+
+def replace(src, dst):
+    real_replace(src, dst)
+    if moves["armed"]:
+        moves["count"] += 1
+        if step == f"after move {moves['count']}":
+            os._exit(9)
+
+
+def publish_(book, name):
+    if step == "before the journal":
+        os._exit(9)
+    real_publish(book, name)
+
+
+def complete(book, name):
+    moves["armed"] = True
+    if step == "after the journal":
+        os._exit(9)
+    real_complete(book, name)
+
+
+os.replace, publish.publish, publish._complete = replace, publish_, complete
+execute(study.select(["train"])[0], study)
+"""
+
+KILL_STEPS = ["before the journal", "after the journal", "after move 1", "after move 2", "after move 3"]
+
+
+def _published(project) -> tuple[int, int, int]:
+    """Seeds in the published CSV, in the published notebook's parameters, and in the run record."""
+    book = project / "book"
+    csv_seeds = pd.read_csv(book / "results" / "train.csv").seed.nunique()
+    injected = next(
+        c for c in nbformat.read(book / "train.ipynb", 4).cells if "injected-parameters" in c.metadata.get("tags", [])
+    )
+    notebook_seeds = int(injected.source.split("n_seeds = ")[1].split()[0])
+    record_seeds = json.loads((book / "results" / "train.run.json").read_text())["parameters"]["n_seeds"]
+    return csv_seeds, notebook_seeds, record_seeds
+
+
+@pytest.mark.parametrize("step", KILL_STEPS)
+def test_a_kill_at_any_step_publishes_all_old_or_all_new_outputs(project, step):
+    study = load_study(project)
+    assert execute(study.select(["train"])[0], study).status == "ran"
+    assert _published(project) == (2, 2, 2)
+    manifest = project / "study.yml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "train: {notebook: book/sources/train.ipynb, parameters: {n_seeds: 2}}",
+            "train: {notebook: book/sources/train.ipynb, parameters: {n_seeds: 3}}",
+        )
+    )
+    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(project), step], capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr[-2000:]
+
+    study = load_study(project)
+    [exp] = study.select(["train"])
+    committed = step != "before the journal"
+    # greedy list tells the truth: a committed publication is completed, an uncommitted one is not there.
+    assert is_up_to_date(exp, study) is committed
+    assert _published(project) == ((3, 3, 3) if committed else (2, 2, 2))
+    # A re-run finishes exactly what is missing, and leaves no staging behind.
+    [outcome] = run_study(study, [exp])
+    assert outcome.status == ("skipped" if committed else "ran")
+    assert _published(project) == (3, 3, 3)
+    assert not any((project / "book" / "results" / ".staging").iterdir())
+
+
+def test_staged_files_are_matched_by_exact_name_and_published_like_any_file(project):
+    # Another experiment's staged outputs whose name starts with this one's are left alone.
+    other = project / "book" / "results" / ".staging" / "train_b" / "results"
+    other.mkdir(parents=True)
+    (other / "train_b.csv").write_text("seed\n7\n")
+    study = load_study(project)
+    assert execute(study.select(["train"])[0], study).status == "ran"
+    assert (other / "train_b.csv").read_text() == "seed\n7\n"
+    assert not (project / "book" / "results" / "train_b.csv").exists()
+    umask = os.umask(0)
+    os.umask(umask)
+    for published in ("train.csv", "train.run.json"):
+        assert (project / "book" / "results" / published).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_run_with_other_parameters_lands_beside_the_book(project):
+    out = subprocess.run(
+        [sys.executable, "-m", "greedy", "run", "train", "-p", "n_seeds=3", "--root", str(project)],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "runs/train--n_seeds=3" in out.stderr
+    assert pd.read_csv(project / "runs" / "train--n_seeds=3" / "results" / "train.csv").seed.nunique() == 3
+    assert not (project / "book" / "train.ipynb").exists()

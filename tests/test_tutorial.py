@@ -2,8 +2,8 @@
 
 import pytest
 
-from greedy import tutorial
-from greedy.config import TrainConfig
+from greedy.analysis import tutorial
+from greedy.learning.config import TrainConfig
 
 pytestmark = pytest.mark.slow
 CFG = TrainConfig(epochs=20)

@@ -1,10 +1,9 @@
-"""Execute the study's notebooks with papermill: skip what is up to date, write atomically.
+"""Execute one experiment's notebook with papermill, unless it is up to date; publish it as a whole.
 
-An experiment is complete when its executed notebook, its results file and its run record
-(``results/NAME.run.json``) exist and the record's fingerprint matches the current inputs
-(notebook source, parameters, library source, pinned versions, Python). Everything is first
-written to ``results/.staging`` and moved into place only after the notebook succeeded, the
-run record last, so a run killed at any moment leaves nothing that passes for complete.
+An experiment is complete when its run record (``results/NAME.run.json``) and every output it
+lists exist and the record's fingerprint matches the current inputs (notebook source, parameters,
+library source, pinned versions, Python). Outputs are staged and published by ``publish``'s
+commit protocol, so a run killed at any moment leaves the complete old outputs or the new ones.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import hashlib
 import json
 import os
 import platform
-import sys
+import shutil
 import tempfile
 import threading
 import time
@@ -22,27 +21,25 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from greedy.manifest import Experiment, Study
-
-STAGING = "results/.staging"
+from greedy.pipeline import compile_cache, publish
+from greedy.pipeline.manifest import Experiment, Study
 
 
 class ExperimentFailed(RuntimeError):
     """A notebook raised: names the experiment, the notebook, the cell and the error."""
 
 
-# Modules that run or time the study but compute nothing a notebook reports.
-RESULT_NEUTRAL = frozenset(
-    {"__main__.py", "bench.py", "cli.py", "distributed.py", "manifest.py", "readme.py", "runner.py"}
-)
+# The packages whose code computes what the notebooks report; the pipeline (this package) runs
+# and times the study but computes none of it, so changing it invalidates no result.
+RESULT_PACKAGES = ("learning", "analysis")
 
 
 def _library_digest() -> str:
+    package = Path(__file__).parent.parent
+    sources = [package / "__init__.py"] + [p for name in RESULT_PACKAGES for p in (package / name).rglob("*.py")]
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name in RESULT_NEUTRAL:
-            continue
-        h.update(path.name.encode())
+    for path in sorted(sources):
+        h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -97,14 +94,6 @@ class PeakMemory:
         self._thread.join()
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
 @dataclass(frozen=True)
 class Outcome:
     name: str
@@ -118,15 +107,17 @@ def run_record_path(exp: Experiment, book_dir: Path) -> Path:
 
 
 def is_up_to_date(exp: Experiment, study: Study) -> bool:
-    record = run_record_path(exp, study.book_dir)
-    if not (record.is_file() and exp.output_notebook(study.book_dir).is_file()):
-        return False
-    if not (study.book_dir / exp.results_name()).is_file():
-        return False
+    """Whether the published outputs are complete and were made from the current inputs."""
+    if exp.name in publish.pending(study.book_dir):
+        publish.recover(study.book_dir, discard_incomplete=False)
     try:
-        return json.loads(record.read_text()).get("fingerprint") == fingerprint(exp, study.root)
-    except json.JSONDecodeError:
+        record = json.loads(run_record_path(exp, study.book_dir).read_text())
+    except (OSError, ValueError):
         return False
+    outputs = record.get("outputs") or [f"{exp.name}.ipynb", exp.results_name()]
+    if not all((study.book_dir / f).is_file() for f in outputs):
+        return False
+    return record.get("fingerprint") == fingerprint(exp, study.root)
 
 
 @cache
@@ -153,33 +144,24 @@ def _local_kernel_manager() -> type:
     return LocalKernelManager
 
 
-def execute(exp: Experiment, study: Study, *, force: bool = False, progress: bool = False) -> Outcome:
-    """Run one experiment unless it is up to date; raise ExperimentFailed with the cell and error."""
+def _run_notebook(exp: Experiment, study: Study, staged_nb: Path, staged_results: str, progress: bool) -> float:
+    """Execute the notebook into ``staged_nb``, its results into ``staged_results``; return its peak memory."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    if not force and is_up_to_date(exp, study):
-        return Outcome(exp.name, "skipped", 0.0)
-    book = study.book_dir
-    staging = book / STAGING
-    staging.mkdir(parents=True, exist_ok=True)
-    staged_nb = staging / f"{exp.name}.ipynb"
-    staged_results = f"{STAGING}/{exp.name}.csv"  # relative to book/: the notebook's cwd
-    for stale in [staged_nb, book / staged_results, *staging.glob(f"{exp.name}_*")]:
-        stale.unlink(missing_ok=True)
-    params = {**exp.parameters, "results_path": staged_results}
-    inputs = fingerprint(exp, study.root)  # taken before running: what the outputs were made from
-    start = time.perf_counter()
-    env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # keep TensorFlow's C++ log lines out of the notebooks
+    # The kernel inherits this environment: TensorFlow's C++ log lines kept out of the notebooks,
+    # and JAX's persistent compile cache.
+    kernel_env = {"TF_CPP_MIN_LOG_LEVEL": "3", **compile_cache.environment()}
+    env_before = {key: os.environ.get(key) for key in kernel_env}
+    os.environ.update(kernel_env)
     memory = PeakMemory()
     try:
         with memory:
             papermill.execute_notebook(
                 str(exp.notebook),
                 str(staged_nb),
-                parameters=params,
-                cwd=str(book),
+                parameters={**exp.parameters, "results_path": staged_results},
+                cwd=str(study.book_dir),
                 kernel_name="python3",
                 kernel_manager_class=_local_kernel_manager(),
                 progress_bar=progress,
@@ -191,32 +173,45 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
             f"cell {err.cell_index} (execution count {err.exec_count}): {err.ename}: {err.evalue}"
         ) from None
     finally:
-        if env_before is None:
-            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
-        else:
-            os.environ["TF_CPP_MIN_LOG_LEVEL"] = env_before
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return memory.peak_mib
+
+
+def execute(exp: Experiment, study: Study, *, force: bool = False, progress: bool = False) -> Outcome:
+    """Run one experiment unless it is up to date; raise ExperimentFailed with the cell and error."""
+    if not force and is_up_to_date(exp, study):
+        return Outcome(exp.name, "skipped", 0.0)
+    book = study.book_dir
+    staged = publish.staging_dir(book, exp.name)
+    shutil.rmtree(staged, ignore_errors=True)  # what an earlier, killed run of it left
+    (staged / "results").mkdir(parents=True)
+    staged_results = f"{publish.STAGING}/{exp.name}/{exp.results_name()}"  # relative to book/: the cwd
+    inputs = fingerprint(exp, study.root)  # taken before running: what the outputs were made from
+    start = time.perf_counter()
+    peak_mib = _run_notebook(exp, study, staged / f"{exp.name}.ipynb", staged_results, progress)
     seconds = time.perf_counter() - start
     if not (book / staged_results).is_file():
         raise ExperimentFailed(f"experiment {exp.name!r}: the notebook did not write its results to {staged_results}")
-    _finalize_notebook(staged_nb, staged_results, exp.results_name())
-    # Results first (the CSV and any figure files named after the experiment), then the notebook.
-    for staged in sorted(staging.glob(f"{exp.name}_*")) + [book / staged_results]:
-        os.replace(staged, book / "results" / staged.name)
-    os.replace(staged_nb, exp.output_notebook(book))
-    _write_json_atomic(
-        run_record_path(exp, book),
-        {
-            "experiment": exp.name,
-            "fingerprint": inputs,
-            "parameters": exp.parameters,
-            "seconds": round(seconds, 1),
-            "peak_memory_mib": round(memory.peak_mib),  # runner process + notebook kernel, sampled
-            "python": platform.python_version(),
-            "platform": f"{platform.system()} {platform.machine()}",
-            "cpu_count": os.cpu_count(),
-        },
-    )
-    return Outcome(exp.name, "ran", seconds, memory.peak_mib)
+    _finalize_notebook(staged / f"{exp.name}.ipynb", staged_results, exp.results_name())
+    record = {
+        "experiment": exp.name,
+        "fingerprint": inputs,
+        "parameters": exp.parameters,
+        "outputs": [*publish.outputs_in(staged), publish.RUN_RECORD.format(name=exp.name)],
+        "seconds": round(seconds, 1),
+        "peak_memory_mib": round(peak_mib),  # runner process + notebook kernel, sampled
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpu_count": os.cpu_count(),
+    }
+    record_text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    publish.write_atomic(staged / publish.RUN_RECORD.format(name=exp.name), record_text)
+    publish.publish(book, exp.name)
+    return Outcome(exp.name, "ran", seconds, peak_mib)
 
 
 def _finalize_notebook(path: Path, staged: str, final: str) -> None:
@@ -243,33 +238,3 @@ def last_seconds(exp: Experiment, study: Study) -> float:
         return float(json.loads(run_record_path(exp, study.book_dir).read_text()).get("seconds", 0))
     except (OSError, ValueError):
         return 0.0
-
-
-def run_study(
-    study: Study,
-    experiments: list[Experiment],
-    *,
-    force: bool = False,
-    workers: int = 0,
-    scheduler: str | None = None,
-) -> list[Outcome]:
-    """Run experiments serially, or on Dask (``workers`` > 0 for a local cluster, or ``scheduler``)."""
-    from tqdm.auto import tqdm
-
-    if workers or scheduler:
-        from greedy.distributed import run_on_dask
-
-        # Up-to-date experiments are skipped here, so a run with nothing to do starts no cluster.
-        todo = [e for e in experiments if force or not is_up_to_date(e, study)]
-        done = (
-            {o.name: o for o in run_on_dask(study, todo, force=force, workers=workers, scheduler=scheduler)}
-            if todo
-            else {}
-        )
-        return [done.get(e.name, Outcome(e.name, "skipped", 0.0)) for e in experiments]
-    outcomes = []
-    bar = tqdm(experiments, desc="study", unit="experiment", file=sys.stderr)
-    for exp in bar:
-        bar.set_postfix_str(exp.name)
-        outcomes.append(execute(exp, study, force=force))
-    return outcomes

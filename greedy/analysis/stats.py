@@ -19,10 +19,6 @@ class Estimate:
     sd: float
     n: int
 
-    @property
-    def half_width(self) -> float:
-        return (self.high - self.low) / 2
-
 
 def mean_ci(values: object, level: float = 0.95) -> Estimate:
     """Mean and t confidence interval of the finite values (NaN = a diverged run, left out)."""
@@ -37,18 +33,6 @@ def mean_ci(values: object, level: float = 0.95) -> Estimate:
     sd = float(v.std(ddof=1))
     half = float(sps.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
     return Estimate(m, m - half, m + half, sd, n)
-
-
-def bootstrap_ci(values: object, level: float = 0.95, n_resamples: int = 10_000, seed: int = 0) -> Estimate:
-    """Mean with a percentile bootstrap interval (for skewed quantities such as rates)."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) < 2:
-        return mean_ci(v, level)
-    rng = np.random.default_rng(seed)
-    means = rng.choice(v, size=(n_resamples, len(v)), replace=True).mean(1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return Estimate(float(v.mean()), float(lo), float(hi), float(v.std(ddof=1)), len(v))
 
 
 def summarize(df: pd.DataFrame, value: str, by: list[str], level: float = 0.95) -> pd.DataFrame:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from numbers import Integral, Real
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 INITIALIZERS = ("he_uniform", "glorot_uniform", "small_uniform")
-OPTIMIZERS = ("sgd",)
 METHODS = ("supervised_greedy", "autoencoder_greedy", "end_to_end")
 ENGINES = ("keras", "jax")
 FINE_TUNE_WHEN = ("none", "last", "every")
@@ -48,7 +48,6 @@ class TrainConfig:
     width: int = 10
     activation: str = "relu"
     initializer: str = "he_uniform"
-    optimizer: str = "sgd"
     learning_rate: float = 0.01
     momentum: float = 0.9
     epochs: int = 100
@@ -62,7 +61,6 @@ class TrainConfig:
         check_positive_int("width", self.width)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_choice("initializer", self.initializer, INITIALIZERS)
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_positive_float("learning_rate", self.learning_rate)
         check_positive_float("momentum", self.momentum, allow_zero=True)
         if self.momentum >= 1:
@@ -81,9 +79,6 @@ class TrainConfig:
             raise ValueError(f"unknown setting(s) {sorted(unknown)}; accepted: {sorted(asdict(self))}")
         return replace(self, **changes)
 
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
 
 def fine_tunes_after(fine_tune: str, stage: int, config: TrainConfig) -> bool:
     """Whether a greedy procedure fine-tunes its stack after ``stage`` (0 = the base network)."""
@@ -91,13 +86,13 @@ def fine_tunes_after(fine_tune: str, stage: int, config: TrainConfig) -> bool:
 
 
 def check_seeds(seeds: object) -> list[int]:
-    """Seeds as a list of distinct non-negative integers."""
-    if isinstance(seeds, Integral) and not isinstance(seeds, bool):
-        seeds = [seeds]
-    try:
-        out = [check_positive_int("seeds", s, allow_zero=True) for s in seeds]  # type: ignore[union-attr]
-    except TypeError:
-        raise ValueError(f"seeds must be an integer or a list of integers, got {seeds!r}") from None
+    """Seeds as a list of distinct non-negative integers. A count is not a seed list: use ``range(n)``."""
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Iterable):
+        raise ValueError(
+            f"seeds must be a sequence of distinct integers >= 0, such as range(30), got {seeds!r}"
+            + (f" (for {seeds} seeds, pass range({seeds}))" if isinstance(seeds, Integral) else "")
+        )
+    out = [check_positive_int("seeds", s, allow_zero=True) for s in seeds]
     if not out:
         raise ValueError("seeds must not be empty")
     if len(set(out)) != len(out):

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from greedy import keras_engine
-from greedy.backend import current_backend, seed_everything
-from greedy.config import TrainConfig
-from greedy.data import Dataset
-from greedy.mlp import accuracy
+from greedy.learning import keras_engine
+from greedy.learning.backend import current_backend, seed_everything
+from greedy.learning.config import TrainConfig
+from greedy.learning.data import Dataset
+from greedy.learning.mlp import accuracy
 
 
 def _max_change(before: list[np.ndarray], after: list[np.ndarray]) -> float:
@@ -81,7 +81,7 @@ def without_recompile(
 def with_library(
     data: Dataset, seed: int = 1, n_added_layers: int = 2, config: TrainConfig = TrainConfig()
 ) -> pd.DataFrame:
-    """The same measurements for ``greedy.keras_engine.supervised_greedy`` (recompiles every stage)."""
+    """The same measurements for ``greedy.learning.keras_engine.supervised_greedy`` (recompiles every stage)."""
     rows: list[dict[str, object]] = []
 
     def observe(depth: int, before: list[list[np.ndarray]], model) -> None:
@@ -119,14 +119,18 @@ def on_backend(backend: str, data_kwargs: dict | None = None, **kwargs: object) 
     import subprocess
     import sys
 
-    from greedy.backend import BACKENDS
+    from greedy.learning.backend import BACKENDS
+    from greedy.learning.config import check_choice
 
-    if backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r} is not accepted; choose one of {', '.join(BACKENDS)}")
+    check_choice("backend", backend, BACKENDS)
     payload = json.dumps({"data": data_kwargs or {}, "kwargs": kwargs})
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = subprocess.run(
-        [sys.executable, "-m", "greedy.tutorial", payload], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "greedy.analysis.tutorial", payload],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise RuntimeError(f"the tutorial listing on {backend} failed:\n{out.stderr[-2000:]}")
@@ -137,7 +141,7 @@ if __name__ == "__main__":
     import json
     import sys
 
-    from greedy.data import blobs
+    from greedy.learning.data import blobs
 
     args = json.loads(sys.argv[1])
     cfg = TrainConfig(**args["kwargs"].pop("config", {}))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-STATUSES = ("ok", "diverged")
+from greedy.learning.files import default_file_mode
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def save_frame(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             df.to_csv(tmp, index=False)
         else:
             raise ValueError(f"path must end in .csv or .parquet, got {path.name!r}")
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

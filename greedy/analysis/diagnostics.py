@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from greedy.mlp import Layer, forward, kernel_gradients
+from greedy.learning.mlp import Layer, forward, kernel_gradients
 
 
 def gradient_norms(layers: list[Layer], x: np.ndarray, target: np.ndarray) -> pd.DataFrame:

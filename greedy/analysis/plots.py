@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from greedy.data import Dataset, bayes_predict
-from greedy.stats import summarize
+from greedy.analysis.stats import summarize
+from greedy.learning.data import Dataset, bayes_predict
 
 CLASS_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 

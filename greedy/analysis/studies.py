@@ -6,27 +6,28 @@ summarize, compare and plot. Everything runs on the fast JAX engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from greedy import jax_engine
-from greedy.config import TrainConfig, check_seeds
-from greedy.data import Dataset, with_labeled_per_class
-from greedy.diagnostics import dead_unit_fractions, gradient_norms
-from greedy.mlp import Layer
-from greedy.records import to_frame
-from greedy.stats import Comparison
+from greedy.analysis.diagnostics import dead_unit_fractions, gradient_norms, mark_collapse
+from greedy.analysis.stats import Comparison, mean_ci, rate_ci
+from greedy.learning import jax_engine
+from greedy.learning.config import TrainConfig, check_seeds
+from greedy.learning.data import Dataset, with_labeled_per_class
+from greedy.learning.jax_engine import Networks
+from greedy.learning.records import to_frame
 
 GREEDY_METHODS = ("supervised_greedy", "autoencoder_greedy")
-Networks = dict[int, dict[int, list[Layer]]]  # [depth][seed] -> the network's layers
 
 
 def methods_by_depth(
     data: Dataset,
     configs: dict[str, TrainConfig],
-    seeds: list[int],
+    seeds: Sequence[int],
     *,
     fine_tune: str = "every",
     end_to_end_networks: dict[str, Networks] | None = None,
@@ -37,7 +38,6 @@ def methods_by_depth(
     If ``end_to_end_networks`` is a dict, it receives the trained end-to-end networks,
     ``[config][depth][seed]`` (for ``gradient_profile``, so they are not trained twice).
     """
-    seeds = check_seeds(seeds)
     frames = []
     for name, config in configs.items():
         kept: Networks | None = None if end_to_end_networks is None else end_to_end_networks.setdefault(name, {})
@@ -52,7 +52,7 @@ def methods_by_depth(
 def gradient_profile(
     data: Dataset,
     configs: dict[str, TrainConfig],
-    seeds: list[int],
+    seeds: Sequence[int],
     depth: int,
     *,
     trained: dict[str, Networks] | None = None,
@@ -91,9 +91,10 @@ def gradient_profile(
     return pd.concat(rows, ignore_index=True)
 
 
-def autoencoder_dead_units(data: Dataset, config: TrainConfig, seeds: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def autoencoder_dead_units(
+    data: Dataset, config: TrainConfig, seeds: Sequence[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Autoencoder greedy records and, per stage and encoder layer, the fraction of dead ReLU units."""
-    seeds = check_seeds(seeds)
     kept: Networks = {}
     records = to_frame(jax_engine.autoencoder_greedy(data, config, seeds, keep_layers=kept))
     rows = []
@@ -115,7 +116,7 @@ def autoencoder_dead_units(data: Dataset, config: TrainConfig, seeds: list[int])
 def label_scarcity(
     data: Dataset,
     labeled_per_class: list[int | None],
-    seeds: list[int],
+    seeds: Sequence[int],
     config: TrainConfig,
     depth: int,
 ) -> pd.DataFrame:
@@ -148,11 +149,11 @@ def pretraining_helps_with_few_labels(fewest: Comparison, most: Comparison) -> b
 
 def collapse_summary(records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.ndarray) -> dict[str, float]:
     """Divergence of the base autoencoder, collapse at the deepest stage, dead units, accuracy: rates with CIs."""
-    from greedy.diagnostics import mark_collapse
-    from greedy.stats import mean_ci, rate_ci
-
     base = records[(records.method == "autoencoder_greedy") & (records.depth == 2)]
     diverged = rate_ci(int((base.status == "diverged").sum()), len(base))
+    # A seed's procedure stops at its first diverged stage: count the seeds that diverged at any stage.
+    per_seed = records.groupby("seed").status.apply(lambda s: (s == "diverged").any())
+    diverged_any = rate_ci(int(per_seed.sum()), len(per_seed))
     ok = mark_collapse(records[records.status == "ok"], x_reference)
     deepest = ok[ok.depth == ok.depth.max()]
     collapsed = rate_ci(int(deepest.collapsed.sum()), max(len(deepest), 1))
@@ -172,4 +173,7 @@ def collapse_summary(records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.
         "deepest_accuracy": acc.mean,
         "deepest_accuracy_low": acc.low,
         "deepest_accuracy_high": acc.high,
+        "diverged_any": diverged_any.mean,
+        "diverged_any_low": diverged_any.low,
+        "diverged_any_high": diverged_any.high,
     }

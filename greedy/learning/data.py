@@ -9,9 +9,7 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from greedy.config import check_positive_float, check_positive_int
-
-DATASETS = ("blobs", "digits")
+from greedy.learning.config import check_positive_float, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,10 @@ class Dataset:
 
 
 def _check_xy(x: object, y: object, what: str) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=np.float64)
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"X{what} must hold numbers only; it has values that are not numbers") from None
     y = np.asarray(y)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"X{what} must be a non-empty 2-D array (rows, features), got shape {x.shape}")
@@ -53,6 +54,12 @@ def _check_xy(x: object, y: object, what: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"X{what} and y{what} must have the same length, got {len(x)} and {len(y)}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"X{what} contains NaN or inf; only finite values are accepted")
+    if np.abs(x).max() > np.finfo(np.float32).max:
+        raise ValueError(f"X{what} has values beyond float32's range (|x| > 3.4e38); scale the inputs first")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"y{what} contains NaN or inf; every row needs a class label")
+    if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in y):
+        raise ValueError(f"y{what} contains a missing label (None or NaN); every row needs a class label")
     return x, y
 
 
@@ -170,6 +177,8 @@ def with_labeled_per_class(data: Dataset, k: int | None, random_state: int = 0) 
 
     ``k=None`` keeps every label.
     """
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data must be a greedy.Dataset (see greedy.from_arrays), got {type(data).__name__}")
     if k is None:
         return data
     k = check_positive_int("labeled_per_class", k)
@@ -194,15 +203,6 @@ def with_labeled_per_class(data: Dataset, k: int | None, random_state: int = 0) 
         n_classes=data.n_classes,
         x_unlabeled=data.x_train[~mask],
     )
-
-
-def load(name: str, **kwargs: object) -> Dataset:
-    """A data set by name: ``blobs`` or ``digits``."""
-    if name == "blobs":
-        return blobs(**kwargs)  # type: ignore[arg-type]
-    if name == "digits":
-        return digits(**kwargs)  # type: ignore[arg-type]
-    raise ValueError(f"dataset={name!r} is not accepted; choose one of {', '.join(DATASETS)}")
 
 
 def standardized(data: Dataset) -> Dataset:

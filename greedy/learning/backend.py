@@ -8,13 +8,14 @@ import sys
 
 import numpy as np
 
+from greedy.learning.config import check_choice
+
 BACKENDS = ("tensorflow", "jax")
 
 
 def use_backend(name: str) -> None:
     """Select the Keras backend; must happen before Keras is first imported in the process."""
-    if name not in BACKENDS:
-        raise ValueError(f"backend={name!r} is not accepted; choose one of {', '.join(BACKENDS)}")
+    check_choice("backend", name, BACKENDS)
     if "keras" in sys.modules:
         import keras
 

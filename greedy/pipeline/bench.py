@@ -11,8 +11,9 @@ import time
 
 import numpy as np
 
-from greedy.config import TrainConfig
-from greedy.data import Dataset, blobs
+from greedy.learning.config import TrainConfig
+from greedy.learning.data import Dataset, blobs
+from greedy.pipeline import compile_cache
 
 
 def numpy_sgd_fit(data: Dataset, config: TrainConfig, seed: int = 0) -> float:
@@ -56,7 +57,7 @@ def _timed(fn) -> tuple[float, object]:
 
 def multi_seed(data: Dataset, config: TrainConfig, seeds: int) -> tuple[float, float]:
     """Warm time of the supervised procedure for ``seeds`` seeds in one vectorized run, and per fit."""
-    from greedy import jax_engine
+    from greedy.learning import jax_engine
 
     seed_list = list(range(seeds))
     jax_engine.supervised_greedy(data, config, seed_list, chunk_size=seeds)  # compile
@@ -66,6 +67,7 @@ def multi_seed(data: Dataset, config: TrainConfig, seeds: int) -> tuple[float, f
 
 def fast_only(seed_counts: list[int], quick: bool = False) -> int:
     """Multi-seed figures of the fast engine alone, on whatever device JAX has (CPU or GPU)."""
+    compile_cache.enable_here()
     import jax
 
     data = blobs()
@@ -84,10 +86,11 @@ def fast_only(seed_counts: list[int], quick: bool = False) -> int:
 
 
 def main(seeds: int = 30, quick: bool = False) -> int:
-    from greedy.backend import use_backend
+    from greedy.learning.backend import use_backend
 
     use_backend("tensorflow")  # the straightforward procedure runs on the tutorial's backend
-    from greedy import jax_engine, keras_engine
+    compile_cache.enable_here()
+    from greedy.learning import jax_engine, keras_engine
 
     data = blobs()
     config = TrainConfig(epochs=10, head_epochs=10, n_added_layers=2) if quick else TrainConfig()

@@ -2,7 +2,7 @@
 
 Unlike the tutorial, every change of the layer stack is followed by ``compile()``: Keras
 caches its train/evaluate functions per compile, so freezing or adding layers without it
-trains the wrong variables and scores a stale graph (see ``greedy.tutorial``).
+trains the wrong variables and scores a stale graph (see ``greedy.analysis.tutorial``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from greedy.backend import current_backend, seed_everything
-from greedy.config import FINE_TUNE_WHEN, SMALL_UNIFORM_LIMIT, TrainConfig, check_choice, fine_tunes_after
-from greedy.data import Dataset
-from greedy.mlp import Layer
-from greedy.records import StageRecord
+from greedy.learning.backend import current_backend, seed_everything
+from greedy.learning.config import FINE_TUNE_WHEN, SMALL_UNIFORM_LIMIT, TrainConfig, check_choice, fine_tunes_after
+from greedy.learning.data import Dataset
+from greedy.learning.mlp import Layer
+from greedy.learning.records import StageRecord
+from greedy.learning.stages import check_depths, stage_record
 
 # Called after each greedy stage with (depth, weights of every layer before the stage, model).
 StageObserver = Callable[[int, list[list[np.ndarray]], object], None]
@@ -46,11 +47,11 @@ def stack(n_inputs: int, layers: list) -> object:
     return keras.Sequential([keras.Input((n_inputs,)), *layers])
 
 
-def compile_model(model, loss: str, learning_rate: float, config: TrainConfig, steps_per_execution: int = 1) -> None:
+def compile_model(model, loss: str, learning_rate: float, config: TrainConfig) -> None:
     keras = _keras()
     opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=config.momentum)
     metrics = ["accuracy"] if loss == "categorical_crossentropy" else []
-    model.compile(loss=loss, optimizer=opt, metrics=metrics, steps_per_execution=steps_per_execution)
+    model.compile(loss=loss, optimizer=opt, metrics=metrics)
 
 
 def _divergence_monitor():
@@ -106,23 +107,18 @@ class _Recorder:
 
     def add(self, method: str, depth: int, start: float, loss: float, diverged: int | None, **scores) -> bool:
         """Append a record; True when the stage diverged (and so carries no scores)."""
-        if diverged is not None:
-            scores = {}
         self.records.append(
-            StageRecord(
+            stage_record(
                 method=method,
                 depth=depth,
                 seed=self.seed,
-                train_accuracy=scores.pop("train_accuracy", math.nan),
-                test_accuracy=scores.pop("test_accuracy", math.nan),
                 final_loss=loss,
-                wall_seconds=time.perf_counter() - start,
+                seconds=time.perf_counter() - start,
                 backend=self.backend,
                 engine="keras",
-                status="ok" if diverged is None else "diverged",
-                diverged_epoch=diverged,
                 dataset=self.data.name,
-                **scores,
+                diverged_epoch=diverged,
+                scores=scores,
             )
         )
         return diverged is not None
@@ -143,22 +139,37 @@ def _fine_tune(layers, data: Dataset, config: TrainConfig, x_train, y_train) -> 
     return model, loss, diverged
 
 
+def _classifier_scores(model, data: Dataset, diverged: int | None) -> dict[str, float]:
+    """Train and test accuracy of a classifier, or nothing when its training diverged."""
+    if diverged is not None:
+        return {}
+    return dict(
+        train_accuracy=_accuracy(model, data.x_train, data.one_hot(data.y_train)),
+        test_accuracy=_accuracy(model, data.x_test, data.one_hot(data.y_test)),
+    )
+
+
 def _record_fine_tuned(rec: _Recorder, method: str, depth: int, layers, data: Dataset, config: TrainConfig) -> None:
     """Fine-tune a copy of a greedy stack and record it as ``METHOD+fine_tune``."""
     start = time.perf_counter()
-    y_train, y_test = data.one_hot(data.y_train), data.one_hot(data.y_test)
-    tuned, loss, diverged = _fine_tune(layers, data, config, data.x_train, y_train)
-    scores = {}
-    if diverged is None:
-        scores = dict(
-            train_accuracy=_accuracy(tuned, data.x_train, y_train),
-            test_accuracy=_accuracy(tuned, data.x_test, y_test),
-        )
-    rec.add(f"{method}+fine_tune", depth, start, loss, diverged, **scores)
+    tuned, loss, diverged = _fine_tune(layers, data, config, data.x_train, data.one_hot(data.y_train))
+    rec.add(f"{method}+fine_tune", depth, start, loss, diverged, **_classifier_scores(tuned, data, diverged))
 
 
-def _check_fine_tune(fine_tune: str) -> None:
-    check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
+def _train_stage(hidden: list, top, stage: int, data: Dataset, config: TrainConfig, loss_name: str, x, y):
+    """One greedy stage: after the first, freeze the stack and add a hidden layer; compile, train.
+
+    Returns the model, every layer's weights before training, the final loss and the divergence.
+    """
+    if stage > 0:
+        for layer in hidden:
+            layer.trainable = False
+        hidden.append(hidden_layer(config))
+    model = stack(data.n_features, [*hidden, top])
+    compile_model(model, loss_name, config.learning_rate, config)
+    before = [[np.array(w) for w in layer.get_weights()] for layer in model.layers]
+    loss, diverged = fit(model, x, y, config.epochs, config)
+    return model, before, loss, diverged
 
 
 def supervised_greedy(
@@ -170,37 +181,37 @@ def supervised_greedy(
     on_stage: StageObserver | None = None,
 ) -> list[StageRecord]:
     """Base MLP, then add hidden layers one at a time; earlier ones frozen, new layer + head retrained."""
-    _check_fine_tune(fine_tune)
+    check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
     seed_everything(seed)
     keras = _keras()
-    y_train, y_test = data.one_hot(data.y_train), data.one_hot(data.y_test)
+    y_train = data.one_hot(data.y_train)
     hidden = [hidden_layer(config)]
     head = keras.layers.Dense(data.n_classes, activation="softmax")
     rec = _Recorder(data, seed)
     for stage in range(config.n_added_layers + 1):
         start = time.perf_counter()
-        if stage > 0:
-            for layer in hidden:
-                layer.trainable = False
-            hidden.append(hidden_layer(config))
-        model = stack(data.n_features, [*hidden, head])
-        compile_model(model, "categorical_crossentropy", config.learning_rate, config)
-        before = [[np.array(w) for w in layer.get_weights()] for layer in model.layers]
-        loss, diverged = fit(model, data.x_train, y_train, config.epochs, config)
+        model, before, loss, diverged = _train_stage(
+            hidden, head, stage, data, config, "categorical_crossentropy", data.x_train, y_train
+        )
         depth = len(model.layers)
-        scores = {}
-        if diverged is None:
-            scores = dict(
-                train_accuracy=_accuracy(model, data.x_train, y_train),
-                test_accuracy=_accuracy(model, data.x_test, y_test),
-            )
-        if rec.add("supervised_greedy", depth, start, loss, diverged, **scores):
+        if rec.add("supervised_greedy", depth, start, loss, diverged, **_classifier_scores(model, data, diverged)):
             break
         if on_stage is not None:
             on_stage(depth, before, model)
         if fine_tunes_after(fine_tune, stage, config):
             _record_fine_tuned(rec, "supervised_greedy", depth, model.layers, data, config)
     return rec.records
+
+
+def _probe(hidden: list, data: Dataset, config: TrainConfig):
+    """A frozen encoder as a classifier: a new softmax head trained on the labels (the encoder stays frozen)."""
+    keras = _keras()
+    for layer in hidden:
+        layer.trainable = False
+    classifier = stack(data.n_features, [*hidden, keras.layers.Dense(data.n_classes, activation="softmax")])
+    compile_model(classifier, "categorical_crossentropy", config.learning_rate, config)
+    _, diverged = fit(classifier, data.x_train, data.one_hot(data.y_train), config.head_epochs, config)
+    return classifier, diverged
 
 
 def autoencoder_greedy(
@@ -216,41 +227,24 @@ def autoencoder_greedy(
     After each stage the frozen encoder is scored as a classifier: a new softmax head is trained
     on the labels. Unlabeled rows (``data.x_unlabeled``) are used for the reconstruction.
     """
-    _check_fine_tune(fine_tune)
+    check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
     seed_everything(seed)
     keras = _keras()
-    y_train, y_test = data.one_hot(data.y_train), data.one_hot(data.y_test)
     x_pre = data.x_pretrain
     hidden = [hidden_layer(config)]
     reconstruction = keras.layers.Dense(data.n_features, activation="linear")
     rec = _Recorder(data, seed)
     for stage in range(config.n_added_layers + 1):
         start = time.perf_counter()
-        if stage > 0:
-            for layer in hidden:
-                layer.trainable = False
-            hidden.append(hidden_layer(config))
-        model = stack(data.n_features, [*hidden, reconstruction])
-        compile_model(model, "mse", config.learning_rate, config)
-        before = [[np.array(w) for w in layer.get_weights()] for layer in model.layers]
-        loss, diverged = fit(model, x_pre, x_pre, config.epochs, config)
+        model, before, loss, diverged = _train_stage(hidden, reconstruction, stage, data, config, "mse", x_pre, x_pre)
         depth = len(model.layers)
         scores: dict[str, float] = {}
         classifier = None
         if diverged is None:
             scores = dict(train_mse=_mse(model, data.x_train), test_mse=_mse(model, data.x_test))
-            for layer in hidden:
-                layer.trainable = False
-            classifier = stack(data.n_features, [*hidden, keras.layers.Dense(data.n_classes, activation="softmax")])
-            compile_model(classifier, "categorical_crossentropy", config.learning_rate, config)
-            _, head_diverged = fit(classifier, data.x_train, y_train, config.head_epochs, config)
-            if head_diverged is None:
-                scores.update(
-                    train_accuracy=_accuracy(classifier, data.x_train, y_train),
-                    test_accuracy=_accuracy(classifier, data.x_test, y_test),
-                )
-            hidden[-1].trainable = True
-            diverged = head_diverged
+            classifier, diverged = _probe(hidden, data, config)
+            scores.update(_classifier_scores(classifier, data, diverged))
+            hidden[-1].trainable = True  # as it was before scoring: the next stage freezes it again
         if rec.add("autoencoder_greedy", depth, start, loss, diverged, **scores):
             break
         if on_stage is not None:
@@ -264,12 +258,9 @@ def end_to_end(
     data: Dataset, config: TrainConfig = TrainConfig(), seed: int = 0, *, depths: list[int] | None = None
 ) -> list[StageRecord]:
     """Baseline: the same architecture at each depth from random init, all weights trained together."""
-    depths = depths if depths is not None else list(range(2, config.n_added_layers + 3))
-    for d in depths:
-        if isinstance(d, bool) or not isinstance(d, int) or d < 2:
-            raise ValueError(f"depths must be integers >= 2 (Dense layers incl. the output), got {d!r}")
+    depths = check_depths(depths, config)
     keras = _keras()
-    y_train, y_test = data.one_hot(data.y_train), data.one_hot(data.y_test)
+    y_train = data.one_hot(data.y_train)
     rec = _Recorder(data, seed)
     for depth in depths:
         seed_everything(seed)
@@ -278,11 +269,5 @@ def end_to_end(
         model = stack(data.n_features, [*layers, keras.layers.Dense(data.n_classes, activation="softmax")])
         compile_model(model, "categorical_crossentropy", config.learning_rate, config)
         loss, diverged = fit(model, data.x_train, y_train, config.epochs, config)
-        scores = {}
-        if diverged is None:
-            scores = dict(
-                train_accuracy=_accuracy(model, data.x_train, y_train),
-                test_accuracy=_accuracy(model, data.x_test, y_test),
-            )
-        rec.add("end_to_end", depth, start, loss, diverged, **scores)
+        rec.add("end_to_end", depth, start, loss, diverged, **_classifier_scores(model, data, diverged))
     return rec.records

@@ -1,0 +1,249 @@
+"""The procedures on the fast engine: supervised and autoencoder greedy pretraining, end to end.
+
+Each greedy stage trains the same shallow network (new hidden layer + head) on the frozen
+layers' precomputed output, at constant cost whatever the depth; ``tests/test_jax_engine.py``
+checks this equals training the full stack with the lower layers frozen. Every procedure takes
+one ``Dataset`` for all seeds, or one per seed of equal shapes (each seed its own labeled subset,
+say): each seed trains on its own data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import jax
+
+from greedy.learning.config import (
+    FINE_TUNE_WHEN,
+    TrainConfig,
+    check_choice,
+    check_positive_int,
+    check_seeds,
+    fine_tunes_after,
+)
+from greedy.learning.data import Dataset
+from greedy.learning.jax_engine import scores
+from greedy.learning.jax_engine.fit import (
+    KeyPurpose,
+    Params,
+    features_batch,
+    init_batch,
+    linear_batch,
+    purpose_keys,
+    train,
+)
+from greedy.learning.jax_engine.seeds import DEFAULT_CHUNK, Data, Networks, SeedChunk, StageLog, check_data, seed_chunks
+from greedy.learning.records import StageRecord
+from greedy.learning.stages import check_depths
+
+
+def _check_run_inputs(
+    config: TrainConfig, seeds: object, fine_tune: str, chunk_size: int, data: object
+) -> tuple[list[int], Dataset]:
+    """Every input of a procedure checked before any work: the seed list and a representative data set."""
+    check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
+    check_positive_int("chunk_size", chunk_size)
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a greedy.TrainConfig, got {type(config).__name__}")
+    seed_list = check_seeds(seeds)
+    return seed_list, check_data(data, len(seed_list))
+
+
+def _fit(config: TrainConfig, loss: str, epochs: int | None = None, learning_rate: float | None = None) -> dict:
+    """The keyword arguments of ``train`` for a fit with this config's settings."""
+    return dict(
+        activation=config.activation,
+        loss=loss,
+        learning_rate=config.learning_rate if learning_rate is None else learning_rate,
+        momentum=config.momentum,
+        epochs=config.epochs if epochs is None else epochs,
+        batch_size=config.batch_size,
+    )
+
+
+def _fine_tune(log: StageLog, network: Params, config: TrainConfig, method: str, stage: int) -> None:
+    """Train every weight of a copy of the stack and record it as ``METHOD+fine_tune``."""
+    chunk, start = log.chunk, time.perf_counter()
+    a = chunk.arrays
+    tuned, losses = train(
+        network,
+        a.x_train,
+        a.y_train_hot,
+        purpose_keys(chunk.keys, stage, KeyPurpose.FINE_TUNE_FIT),
+        **_fit(config, "ce", config.fine_tune_epochs, config.fine_tune_learning_rate),
+    )
+    accuracies = scores.network_accuracies(tuned, a.x_train, a.y_train, a.x_test, a.y_test, config.activation)
+    diverged = scores.divergence(losses, tuned)
+    log.add(
+        f"{method}+fine_tune", stage + 2, time.perf_counter() - start, losses, diverged, accuracies, stops_seeds=False
+    )
+
+
+def _finish_stage(log, config, fine_tune, method, stage, start, losses, diverged, stage_scores, network) -> None:
+    """Keep a greedy stage's classifier ``network``, record the stage, fine-tune if asked."""
+    log.keep(stage + 2, network)
+    log.add(method, stage + 2, time.perf_counter() - start, losses, diverged, stage_scores, stops_seeds=True)
+    if fine_tunes_after(fine_tune, stage, config):
+        _fine_tune(log, network, config, method, stage)
+
+
+def _run_chunks(chunk_procedure, data: Data, seeds: list[int], chunk_size: int, keep_layers, config, **kw):
+    records: list[StageRecord] = []
+    for chunk in seed_chunks(seeds, chunk_size, data):
+        log = StageLog(chunk, config.activation, keep_layers)
+        chunk_procedure(chunk, log, config, **kw)
+        records.extend(log.records)
+    return records
+
+
+def _supervised_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str) -> None:
+    keys, a = chunk.keys, chunk.arrays
+    hidden: Params = []
+    head = init_batch(purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, shape.n_classes, "glorot_uniform")
+    f_train, f_test = a.x_train, a.x_test
+    for stage in range(config.n_added_layers + 1):
+        if not any(log.alive):
+            break
+        start = time.perf_counter()
+        fan_in = shape.n_features if stage == 0 else config.width
+        new = init_batch(purpose_keys(keys, stage, KeyPurpose.NEW_LAYER_INIT), fan_in, config.width, config.initializer)
+        fit_keys = purpose_keys(keys, stage, KeyPurpose.FIT)
+        (new, head), losses = train([new, head], f_train, a.y_train_hot, fit_keys, **_fit(config, "ce"))
+        hidden.append(new)
+        f_train = features_batch([new], f_train, config.activation)
+        f_test = features_batch([new], f_test, config.activation)
+        stage_scores = {
+            "train_accuracy": scores.accuracy(linear_batch(head, f_train), a.y_train),
+            "test_accuracy": scores.accuracy(linear_batch(head, f_test), a.y_test),
+        }
+        diverged = scores.divergence(losses, [new, head])
+        _finish_stage(
+            log, config, fine_tune, "supervised_greedy", stage, start, losses, diverged, stage_scores, [*hidden, head]
+        )
+
+
+def supervised_greedy(
+    data: Data,
+    config: TrainConfig = TrainConfig(),
+    seeds: Sequence[int] = (0,),
+    *,
+    fine_tune: str = "none",
+    chunk_size: int = DEFAULT_CHUNK,
+    keep_layers: Networks | None = None,
+) -> list[StageRecord]:
+    """Supervised greedy pretraining for many seeds; see ``greedy.learning.keras_engine.supervised_greedy``.
+
+    ``keep_layers``, when given, is filled with {depth: {seed: layers}} for inspection (a seed's
+    entries stop at the stage where it diverged).
+    """
+    seed_list, shape = _check_run_inputs(config, seeds, fine_tune, chunk_size, data)
+    return _run_chunks(
+        _supervised_chunk, data, seed_list, chunk_size, keep_layers, config, shape=shape, fine_tune=fine_tune
+    )
+
+
+def _probe_head(chunk: SeedChunk, config: TrainConfig, stage: int, n_classes: int, f_train):
+    """A softmax head trained on a frozen encoder's features: the encoder scored as a classifier."""
+    keys = chunk.keys
+    head0 = init_batch(purpose_keys(keys, stage, KeyPurpose.PROBE_HEAD_INIT), config.width, n_classes, "glorot_uniform")
+    fit_keys = purpose_keys(keys, stage, KeyPurpose.PROBE_HEAD_FIT)
+    (head,), losses = train(
+        [head0], f_train, chunk.arrays.y_train_hot, fit_keys, **_fit(config, "ce", config.head_epochs)
+    )
+    return head, losses
+
+
+def _autoencoder_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str) -> None:
+    keys, a = chunk.keys, chunk.arrays
+    hidden: Params = []
+    recon = init_batch(purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, shape.n_features, "glorot_uniform")
+    f_pre, f_train, f_test = a.x_pretrain, a.x_train, a.x_test
+    for stage in range(config.n_added_layers + 1):
+        if not any(log.alive):
+            break
+        start = time.perf_counter()
+        fan_in = shape.n_features if stage == 0 else config.width
+        new = init_batch(purpose_keys(keys, stage, KeyPurpose.NEW_LAYER_INIT), fan_in, config.width, config.initializer)
+        fit_keys = purpose_keys(keys, stage, KeyPurpose.FIT)
+        (new, recon), losses = train([new, recon], f_pre, a.x_pretrain, fit_keys, **_fit(config, "mse"))
+        hidden.append(new)
+        f_pre, f_train, f_test = (features_batch([new], f, config.activation) for f in (f_pre, f_train, f_test))
+        head, head_losses = _probe_head(chunk, config, stage, shape.n_classes, f_train)
+        stage_scores = {
+            "train_mse": scores.mse(linear_batch(recon, f_train), a.x_train),
+            "test_mse": scores.mse(linear_batch(recon, f_test), a.x_test),
+            "train_accuracy": scores.accuracy(linear_batch(head, f_train), a.y_train),
+            "test_accuracy": scores.accuracy(linear_batch(head, f_test), a.y_test),
+        }
+        diverged = scores.first_divergence(
+            scores.divergence(losses, [new, recon]), scores.divergence(head_losses, [head])
+        )
+        _finish_stage(
+            log, config, fine_tune, "autoencoder_greedy", stage, start, losses, diverged, stage_scores, [*hidden, head]
+        )
+
+
+def autoencoder_greedy(
+    data: Data,
+    config: TrainConfig = TrainConfig(),
+    seeds: Sequence[int] = (0,),
+    *,
+    fine_tune: str = "none",
+    chunk_size: int = DEFAULT_CHUNK,
+    keep_layers: Networks | None = None,
+) -> list[StageRecord]:
+    """Autoencoder greedy pretraining for many seeds; see ``greedy.learning.keras_engine.autoencoder_greedy``.
+
+    ``keep_layers`` receives each stage's encoder + classifier head: {depth: {seed: layers}}.
+    """
+    seed_list, shape = _check_run_inputs(config, seeds, fine_tune, chunk_size, data)
+    return _run_chunks(
+        _autoencoder_chunk, data, seed_list, chunk_size, keep_layers, config, shape=shape, fine_tune=fine_tune
+    )
+
+
+def initial_network(keys: jax.Array, n_features: int, n_outputs: int, depth: int, config: TrainConfig) -> Params:
+    """A batch (one per key) of freshly initialized networks with ``depth`` Dense layers."""
+    params: Params = []
+    fan_in = n_features
+    for i in range(depth - 1):
+        layer_keys = purpose_keys(keys, depth, KeyPurpose.NETWORK_HIDDEN_INIT + i)
+        params.append(init_batch(layer_keys, fan_in, config.width, config.initializer))
+        fan_in = config.width
+    params.append(
+        init_batch(purpose_keys(keys, depth, KeyPurpose.NETWORK_OUTPUT_INIT), fan_in, n_outputs, "glorot_uniform")
+    )
+    return params
+
+
+def _end_to_end_chunk(
+    chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, depths: list[int]
+) -> None:
+    keys, a = chunk.keys, chunk.arrays
+    for depth in depths:
+        start = time.perf_counter()
+        params = initial_network(keys, shape.n_features, shape.n_classes, depth, config)
+        fit_keys = purpose_keys(keys, depth, KeyPurpose.FIT)
+        params, losses = train(params, a.x_train, a.y_train_hot, fit_keys, **_fit(config, "ce"))
+        accuracies = scores.network_accuracies(params, a.x_train, a.y_train, a.x_test, a.y_test, config.activation)
+        log.keep(depth, params)
+        diverged = scores.divergence(losses, params)
+        log.add("end_to_end", depth, time.perf_counter() - start, losses, diverged, accuracies, stops_seeds=False)
+
+
+def end_to_end(
+    data: Data,
+    config: TrainConfig = TrainConfig(),
+    seeds: Sequence[int] = (0,),
+    *,
+    depths: Sequence[int] | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    keep_layers: Networks | None = None,
+) -> list[StageRecord]:
+    """Baseline: each depth's network from random init, all weights trained together."""
+    seed_list, shape = _check_run_inputs(config, seeds, "none", chunk_size, data)
+    depth_list = check_depths(depths, config)
+    return _run_chunks(
+        _end_to_end_chunk, data, seed_list, chunk_size, keep_layers, config, shape=shape, depths=depth_list
+    )

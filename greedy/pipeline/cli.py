@@ -1,0 +1,173 @@
+"""Command line: ``greedy run`` executes the study, ``greedy list`` shows it, ``greedy readme`` renders the
+README's findings, ``greedy bench`` times engines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="greedy", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute the study's notebooks (skips experiments that are up to date)")
+    run.add_argument("experiments", nargs="*", help="experiment names (default: all in the manifest)")
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a notebook parameter (YAML value), e.g. -p n_seeds=30; the run then lands in runs/, "
+        "not in the book, unless --publish",
+    )
+    run.add_argument(
+        "--publish", action="store_true", help="with -p: write the run into the book (replacing the study's outputs)"
+    )
+    run.add_argument("--force", action="store_true", help="re-run even if inputs are unchanged")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run on a local Dask cluster (127.0.0.1) with this many workers; 0 (default): serially in this process",
+    )
+    run.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="use a Dask scheduler someone already runs (tcp:// or tls://)"
+    )
+    run.add_argument(
+        "--connect-timeout", type=float, default=None, metavar="SECONDS", help="give up on --scheduler after this (5)"
+    )
+    run.add_argument("--tls-ca-file", help="for a tls:// scheduler: the CA certificate to trust")
+    run.add_argument("--tls-cert", help="for a tls:// scheduler: this client's certificate")
+    run.add_argument("--tls-key", help="for a tls:// scheduler: this client's private key")
+    run.add_argument("--root", default=".", help="project root holding study.yml (default: .)")
+
+    lst = sub.add_parser("list", help="list the experiments and whether each is up to date")
+    lst.add_argument("--root", default=".")
+
+    readme = sub.add_parser("readme", help="render the README's findings from the executed notebooks")
+    readme.add_argument("--check", action="store_true", help="only check; exit 1 if the README is out of date")
+    readme.add_argument("--root", default=".")
+
+    compare = sub.add_parser("compare", help="compare the study's records and glued values with a git revision's")
+    compare.add_argument("revision", help="a git revision, e.g. HEAD or a commit")
+    compare.add_argument("--renamed", metavar="FILE.json", help="{experiment: {old glue key: new key}}")
+    compare.add_argument("--root", default=".")
+
+    bench = sub.add_parser("bench", help="time the straightforward Keras procedure against the fast engine")
+    bench.add_argument("--seeds", type=int, action="append", help="seeds for the multi-seed figure (default 30)")
+    bench.add_argument("--fast-only", action="store_true", help="only the fast engine's multi-seed figures (GPU)")
+    bench.add_argument("--quick", action="store_true", help="fewer layers and epochs, for a smoke test")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "bench":
+        from greedy.pipeline import bench
+
+        seeds = args.seeds or [30]
+        if args.fast_only:
+            return bench.fast_only(seeds, quick=args.quick)
+        return bench.main(seeds=seeds[0], quick=args.quick)
+
+    if args.command == "readme":
+        from greedy.pipeline import readme
+
+        try:
+            changed = readme.update(Path(args.root), check=args.check)
+        except (ValueError, FileNotFoundError) as err:
+            print(f"greedy: error: {err}", file=sys.stderr)
+            return 2
+        if args.check and changed:
+            print("greedy: README.md's findings are out of date: run `greedy readme`", file=sys.stderr)
+            return 1
+        return 0
+
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "list":
+        return _list(args)
+    return _run(args)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from greedy.pipeline.manifest import load_study
+    from greedy.pipeline.runner import is_up_to_date
+
+    try:
+        study = load_study(Path(args.root))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"greedy: error: {err}", file=sys.stderr)
+        return 2
+    for exp in study.experiments.values():
+        state = "up to date" if is_up_to_date(exp, study) else "to run"
+        print(f"{exp.name:24s} {state:11s} {exp.notebook.relative_to(study.root)}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from greedy.pipeline.cluster import ClusterUnavailable, TlsFiles, check_address
+    from greedy.pipeline.dispatch import run_study
+    from greedy.pipeline.manifest import apply_overrides, exploration, load_study, parse_overrides
+    from greedy.pipeline.runner import ExperimentFailed
+
+    try:
+        study = load_study(Path(args.root))
+        if args.workers < 0:
+            raise ValueError(f"--workers must be >= 0, got {args.workers}")
+        if args.connect_timeout is not None and not args.connect_timeout > 0:
+            raise ValueError(f"--connect-timeout must be a number of seconds > 0, got {args.connect_timeout}")
+        if args.scheduler:
+            check_address(args.scheduler)
+        overrides = parse_overrides(args.param)
+        experiments = apply_overrides(study.select(args.experiments), overrides)
+    except (ValueError, FileNotFoundError, ClusterUnavailable) as err:
+        print(f"greedy: error: {err}", file=sys.stderr)
+        return 2
+    if overrides and not args.publish:
+        # Exploring never touches the published study: the run gets a folder of its own.
+        study = exploration(study, experiments, overrides)
+        print(f"greedy: a run with other parameters: its notebooks and results go to {study.book_dir}", file=sys.stderr)
+    tls = TlsFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+    try:
+        outcomes = run_study(
+            study,
+            experiments,
+            force=args.force,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            connect_timeout=args.connect_timeout,
+            tls=tls,
+        )
+    except ClusterUnavailable as err:
+        print(f"greedy: error: {err}", file=sys.stderr)
+        return 2
+    except ExperimentFailed as err:
+        print(f"greedy: {err}", file=sys.stderr)
+        return 1
+    for o in outcomes:
+        memory = f"{o.peak_memory_mib:7.0f} MiB peak (runner + kernel)" if o.status == "ran" else ""
+        print(f"{o.name:24s} {o.status:8s} {o.seconds:7.1f} s {memory}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from greedy.pipeline.compare import compare, load_renames
+    from greedy.pipeline.manifest import load_study
+
+    try:
+        problems = compare(load_study(Path(args.root)), args.revision, load_renames(args.renamed))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"greedy: error: {err}", file=sys.stderr)
+        return 2
+    for line in problems:
+        print(line)
+    print("identical: every record (all columns but wall-clock time) and every glued value" if not problems else "")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Compare the study's outputs with those of a git revision: every record but its wall-clock time, and
+every glued value (under a new name where a rename map says so). For checking that a change of the
+code reproduced the study."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+
+from greedy.pipeline.manifest import Study
+from greedy.pipeline.readme import glued_values
+
+TIMING_COLUMNS = ("wall_seconds",)
+
+
+def _at_revision(root: Path, revision: str, path: Path) -> str:
+    relative = path.relative_to(root).as_posix()
+    out = subprocess.run(["git", "show", f"{revision}:{relative}"], cwd=root, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise ValueError(f"{relative} is not in revision {revision!r}: {out.stderr.strip()}")
+    return out.stdout
+
+
+def _records_differ(old: pd.DataFrame, new: pd.DataFrame) -> str:
+    old, new = (df.drop(columns=[c for c in TIMING_COLUMNS if c in df]) for df in (old, new))
+    if list(old.columns) != list(new.columns):
+        return f"columns {list(old.columns)} -> {list(new.columns)}"
+    if len(old) != len(new):
+        return f"{len(old)} rows -> {len(new)}"
+    try:
+        pd.testing.assert_frame_equal(old, new, check_exact=True)
+    except AssertionError as err:
+        return str(err).splitlines()[0]
+    return ""
+
+
+def _glue_differs(old: dict, new: dict, renamed: dict[str, str]) -> list[str]:
+    problems = []
+    for key, value in old.items():
+        new_key = renamed.get(key, key)
+        if new_key not in new:
+            problems.append(f"glued {key!r} is gone (looked for {new_key!r})")
+        elif new[new_key] != value and not (value != value and new[new_key] != new[new_key]):  # NaN == NaN
+            problems.append(f"glued {key!r}: {value!r} -> {new[new_key]!r}")
+    return problems
+
+
+def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> list[str]:
+    """Differences between the current outputs and ``revision``'s, one line each (empty: identical).
+
+    ``renamed`` maps an experiment to {old glue key: new glue key}.
+    """
+    problems = []
+    for exp in study.experiments.values():
+        results = study.book_dir / exp.results_name()
+        old = pd.read_csv(io.StringIO(_at_revision(study.root, revision, results)))
+        if difference := _records_differ(old, pd.read_csv(results)):
+            problems.append(f"{exp.name}: records differ: {difference}")
+        notebook = exp.output_notebook(study.book_dir)
+        old_glue = glued_values_of(_at_revision(study.root, revision, notebook))
+        new_glue = glued_values(notebook)
+        problems += [f"{exp.name}: {p}" for p in _glue_differs(old_glue, new_glue, renamed.get(exp.name, {}))]
+    return problems
+
+
+def glued_values_of(notebook_text: str) -> dict[str, object]:
+    """``glued_values`` of a notebook given as text."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "notebook.ipynb"
+        path.write_text(notebook_text)
+        return glued_values(path)
+
+
+def load_renames(path: str | None) -> dict[str, dict[str, str]]:
+    """A JSON file {experiment: {old key: new key}}, or no renames."""
+    return json.loads(Path(path).read_text()) if path else {}

@@ -1,0 +1,52 @@
+"""greedy compare: the study's outputs against a git revision's, renamed glue keys followed."""
+
+import json
+import subprocess
+from pathlib import Path
+
+from greedy.pipeline.compare import compare
+from greedy.pipeline.manifest import load_study
+
+
+def _executed(path: Path, glued: dict) -> None:
+    outputs = [
+        {
+            "output_type": "display_data",
+            "data": {"application/papermill.record/text/plain": repr(v)},
+            "metadata": {"scrapbook": {"name": k, "mime_prefix": "application/papermill.record/"}},
+        }
+        for k, v in glued.items()
+    ]
+    params = {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "results_path = 'r.csv'"}
+    cells = [params | {"outputs": [], "execution_count": None}]
+    cells.append({"cell_type": "code", "metadata": {}, "source": "", "outputs": outputs, "execution_count": 1})
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=root, check=True, capture_output=True
+    )
+
+
+def test_compare_finds_changed_records_and_glue_and_follows_renames(tmp_path):
+    (tmp_path / "book" / "results").mkdir(parents=True)
+    (tmp_path / "study.yml").write_text("experiments: {exp: {notebook: book/exp.ipynb}}\n")
+    _executed(tmp_path / "book" / "exp.ipynb", {"c0_diff": 0.5, "n": 3})
+    (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,wall_seconds\n0,0.8,1.0\n1,0.7,2.0\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "old")
+    study = load_study(tmp_path)
+
+    # Renamed key, same values, other wall-clock times: identical.
+    _executed(tmp_path / "book" / "exp.ipynb", {"relu_diff": 0.5, "n": 3})
+    (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,wall_seconds\n0,0.8,9.0\n1,0.7,9.0\n")
+    assert compare(study, "HEAD", {"exp": {"c0_diff": "relu_diff"}}) == []
+    assert compare(study, "HEAD", {}) == ["exp: glued 'c0_diff' is gone (looked for 'c0_diff')"]
+
+    # A changed number, in the records or in the glue, is reported.
+    _executed(tmp_path / "book" / "exp.ipynb", {"relu_diff": 0.51, "n": 3})
+    (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,wall_seconds\n0,0.8,9.0\n1,0.71,9.0\n")
+    problems = compare(study, "HEAD", {"exp": {"c0_diff": "relu_diff"}})
+    assert problems[0].startswith("exp: records differ") and problems[1] == "exp: glued 'c0_diff': 0.5 -> 0.51"

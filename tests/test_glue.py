@@ -1,0 +1,11 @@
+"""Numbers into the book: glued values are plain Python numbers that format in the book."""
+
+import numpy as np
+
+from greedy.analysis.glue import plain
+
+
+def test_numpy_scalars_become_plain_python_numbers():
+    assert type(plain(np.float64(0.5))) is float and type(plain(np.float32(0.5))) is float
+    assert type(plain(np.int64(3))) is int and type(plain(np.bool_(True))) is bool
+    assert plain("x") == "x" and format(plain(np.float32(0.25)), ".2f") == "0.25"

@@ -1,0 +1,120 @@
+"""The manifest is checked whole before anything runs, and agrees with the notebooks it names."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from greedy.pipeline.manifest import apply_overrides, exploration, load_study, parse_overrides
+from greedy.pipeline.parameters import declared_parameters
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY = load_study(ROOT)
+
+
+@pytest.mark.parametrize("name", list(STUDY.experiments))
+def test_notebook_defaults_equal_the_manifest(name):
+    exp = STUDY.experiments[name]
+    defaults = dict(declared_parameters(exp.notebook))
+    assert defaults.pop("results_path") == f"results/{name}.csv"
+    assert defaults == exp.parameters
+
+
+def _notebook(path: Path, parameters: str | None = "n_seeds = 2\nrate = 0.5\nresults_path = 'x.csv'", extra=0):
+    cells = [{"cell_type": "code", "metadata": {}, "source": "print(1)", "outputs": [], "execution_count": None}]
+    tagged = [parameters] * (1 + extra) if parameters is not None else []
+    for source in tagged:
+        cells.insert(
+            0,
+            {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": source, "outputs": []}
+            | {"execution_count": None},
+        )
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "book").mkdir()
+    _notebook(tmp_path / "book" / "a.ipynb")
+    _notebook(tmp_path / "book" / "untagged.ipynb", parameters=None)
+    _notebook(tmp_path / "book" / "twice.ipynb", extra=1)
+    return tmp_path
+
+
+def _load(project: Path, manifest: str):
+    (project / "study.yml").write_text(textwrap.dedent(manifest))
+    return load_study(project)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        (
+            "experiments: {a: {notebook: book/a.ipynb, paramters: {n_seeds: 3}}}",
+            r"'a'.*'paramters'.*accepted keys",
+        ),
+        ("experiments: {a: {notebook: book/a.ipynb}}\nextra: 1", r"top level.*'extra'"),
+        ("experiments:\n  a: {notebook: book/a.ipynb}\n  a: {notebook: book/a.ipynb}", r"'a' is given twice"),
+        ("experiments: {a: [1, 2]}", r"experiment 'a'.*not of type 'object'"),
+        ("experiments: {a: {parameters: {}}}", r"experiment 'a'.*'notebook' is a required property"),
+        ("experiments: {a: {notebook: book/a.ipynb, parameters: [1]}}", r"experiment 'a', key 'parameters'"),
+        ("experiments: {a: {notebook: book/a.ipynb}\n", r"not valid YAML"),
+        ("experiments: {Bad-Name: {notebook: book/a.ipynb}}", r"experiment names match"),
+        ("experiments: {a: {notebook: ../outside.ipynb}}", r"outside the project root"),
+        ("book_dir: ../elsewhere\nexperiments: {a: {notebook: book/a.ipynb}}", r"book_dir.*outside the project root"),
+        ("experiments: {a: {notebook: book/missing.ipynb}}", r"does not exist"),
+        ("experiments: {a: {notebook: book/untagged.ipynb}}", r"exactly one cell tagged 'parameters'.*found 0"),
+        ("experiments: {a: {notebook: book/twice.ipynb}}", r"exactly one cell tagged 'parameters'.*found 2"),
+        (
+            "experiments: {a: {notebook: book/a.ipynb, parameters: {seeds: 3}}}",
+            r"no parameter 'seeds'; accepted: n_s",
+        ),
+        ("experiments: {a: {notebook: book/a.ipynb, parameters: {n_seeds: many}}}", r"n_seeds='many'.*must be int"),
+        ("experiments: {a: {notebook: book/a.ipynb, parameters: {n_seeds: -5}}}", r"n_seeds=-5.*>= 1"),
+        ("experiments: {a: {notebook: book/a.ipynb, parameters: {results_path: x.csv}}}", r"set by the runner"),
+        ("experiments: {}", r"should be non-empty|does not have enough properties"),
+    ],
+)
+def test_a_bad_manifest_is_refused_naming_the_experiment_and_key(project, manifest, message):
+    with pytest.raises(ValueError, match=message):
+        _load(project, manifest)
+
+
+def test_parameter_values_are_checked_by_type_and_range(project):
+    study = _load(project, "experiments: {a: {notebook: book/a.ipynb}}")
+    [exp] = study.select(["a"])
+    assert apply_overrides([exp], {"n_seeds": 3, "rate": 1})[0].parameters == {"n_seeds": 3, "rate": 1}
+    for bad, message in [
+        ({"n_seeds": "abc"}, r"n_seeds='abc'.*must be int like its default 2, got str"),
+        ({"n_seeds": -5}, r"n_seeds=-5.*must be an integer >= 1"),
+        ({"n_seeds": True}, r"n_seeds=True.*must be int"),
+        ({"rate": "fast"}, r"rate='fast'.*must be float"),
+        ({"nope": 1}, r"no parameter 'nope'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            apply_overrides([exp], bad)
+    with pytest.raises(ValueError, match="name=value"):
+        parse_overrides(["n_seeds"])
+
+
+def test_a_bad_value_on_the_command_line_fails_in_well_under_a_second():
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "greedy", "run", "supervised", "-p", "n_seeds=abc", "--root", str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    assert out.returncode == 2 and "n_seeds='abc'" in out.stderr and "Traceback" not in out.stderr
+    print(f"refused in {seconds:.2f} s (interpreter start included)")
+
+
+def test_runs_with_other_parameters_get_a_folder_of_their_own(project):
+    study = _load(project, "experiments: {a: {notebook: book/a.ipynb}}")
+    explored = exploration(study, study.select(["a"]), {"n_seeds": 3})
+    assert explored.book_dir == project / "runs" / "a--n_seeds=3"
+    assert study.book_dir == project / "book"
