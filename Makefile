@@ -1,6 +1,6 @@
 # Two commands do everything, from a fresh clone:
 #   make study   set up, run the study (skips what is up to date), build the book
-#   make test    set up, then lint, unit tests (both Keras backends), nbval regression, strict book build
+#   make test    set up, then lint, unit tests (both Keras backends), nbval regression, book build + browser check
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,11 +16,12 @@ export JAX_COMPILATION_CACHE_DIR := $(GREEDY_JAX_CACHE)
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0.2
 endif
 
-.PHONY: setup study book test lint unit nbval bench clean
+.PHONY: setup study book test lint unit nbval browser bench clean
 
 setup: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
+	@echo "Setting up $(VENV) from requirements.lock: about 2 minutes and 2.7 GB, once."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -34,9 +35,13 @@ study: setup
 	$(BIN)/greedy run --workers $(WORKERS)
 	$(MAKE) --no-print-directory book
 
+# The HTML book, then the same pages on one HTML page printed to a PDF by headless Chromium
+# (skipped, with a message, where no browser is installed; CI installs one).
 book: setup
 	$(BIN)/greedy readme
 	$(BIN)/jupyter-book build book/ -W -n --keep-going --path-output . > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
+	$(BIN)/jupyter-book build book/ --builder singlehtml --path-output _build/pdf > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
+	$(BIN)/greedy pdf --if-browser _build/pdf/_build/singlehtml/index.html _build/html/greedy-book.pdf
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 # The library, the tests and the source notebooks' code, by the same rules.
@@ -45,7 +50,7 @@ lint: setup
 	$(BIN)/ruff format --check greedy tests book/sources
 
 unit: setup
-	KERAS_BACKEND=jax $(BIN)/pytest -q tests
+	KERAS_BACKEND=jax $(BIN)/pytest -q tests --ignore=tests/test_browser.py
 	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests/test_keras_engine.py tests/test_tutorial.py
 
 # nbval re-executes copies of the executed notebooks in a scratch folder, so the records they
@@ -56,10 +61,15 @@ nbval: setup
 	    --nbval-sanitize-with $(CURDIR)/tests/nbval_sanitize.cfg $(notdir $(NOTEBOOKS)); \
 	  status=$$?; rm -rf $$scratch; exit $$status
 
-test: lint unit nbval
+# Every page of the built book in headless Chromium (needs chromium and chromium-driver; .ci/run
+# installs them, and under CI=true the check never skips).
+browser: book
+	$(BIN)/pytest -q tests/test_browser.py
+
+test: lint unit nbval browser
 
 bench: setup
 	$(BIN)/greedy bench
 
 clean:
-	rm -rf _build .book-build.log book/results/.staging
+	rm -rf _build .book-build.log book/results/.staging runs

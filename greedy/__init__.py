@@ -9,7 +9,13 @@ on first use.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
+
+# TensorFlow's and XLA's C++ log lines (warnings such as "NodeDef mentions attribute ...") go to
+# stderr unless this is set before the first of their libraries loads: jaxlib reads it too, and
+# the fast engine loads jaxlib before Keras may load TensorFlow. A value the user set is kept.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _HOME = {
     "use_backend": "greedy.learning.backend",

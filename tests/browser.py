@@ -17,6 +17,17 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 CHROMEDRIVER = shutil.which("chromedriver")
 HOW_TO_INSTALL = "install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
 WIDTHS = {"desktop": 1280, "phone": 390}
+# Chromium's own background traffic (updates, sync, metrics) stays off: only the page's requests are made.
+QUIET = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+)
 
 # Run in the page: elements that stick out of the article, raw Markdown tables, unresolved references.
 _INSPECT = """
@@ -24,7 +35,7 @@ if (!document.body) return JSON.stringify({wide: [], rawTables: [], unresolved: 
 const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
 const limit = article.getBoundingClientRect().right + 1;
 function scrolls(el) {
-  for (let p = el.parentElement; p && p !== article.parentElement; p = p.parentElement) {
+  for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
     const o = getComputedStyle(p).overflowX;
     if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
   }
@@ -34,8 +45,9 @@ const wide = [];
 for (const el of article.querySelectorAll('*')) {
   const r = el.getBoundingClientRect();
   if (r.width > 0 && r.right > limit && !scrolls(el)) {
-    wide.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '')
-              + ' reaches ' + Math.round(r.right) + ' px, the column ends at ' + Math.round(limit));
+    const cls = el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '';
+    const where = ' reaches ' + Math.round(r.right) + ' px, the column ends at ' + Math.round(limit);
+    wide.push(el.tagName.toLowerCase() + cls + where);
   }
 }
 const prose = [];
@@ -43,7 +55,7 @@ const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
 for (let n = walker.nextNode(); n; n = walker.nextNode()) {
   if (!n.parentElement.closest('pre, code, .highlight, script, style')) prose.push(n.textContent);
 }
-const text = prose.join('');
+const text = prose.join('\\n');
 const rawTables = text.split('\\n').filter(l => /^\\s*\\|.*\\|.*\\|\\s*$/.test(l) || /\\|\\s*-{3,}\\s*\\|/.test(l));
 const unresolved = [...article.querySelectorAll('.xref')].filter(x => !x.closest('a')).map(x => x.innerText);
 const glue = (text.match(/\\{glue:[a-z]+\\}|glue:text|::[a-z_0-9]+:\\.[0-9]f/g) || []);
@@ -59,7 +71,7 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--disable-dev-shm-usage"):
+    for argument in (*QUIET, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"):
         options.add_argument(argument)
     options.add_argument("--allow-file-access-from-files")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})

@@ -1,7 +1,6 @@
 """The built book: strict build, every TOC page, every image and local link, citations, no remote assets."""
 
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -78,6 +77,8 @@ def test_images_and_local_links_resolve(html):
             url = urlparse(target)
             if url.scheme or target.startswith(("#", "mailto:")) or not url.path:
                 continue
+            if url.path == "greedy-book.pdf":  # printed by make book after this build; tests/test_browser.py checks it
+                continue
             assert (page.parent / url.path).resolve().exists(), f"{page.name}: {target} does not resolve"
 
 
@@ -115,36 +116,3 @@ def test_glued_numbers_are_rendered(html):
         text = _article_text(html / f"{page}.html")
         assert not re.search(r"glue:|NaN|\bnan\b|\binf\b", text), page
     assert "0.840" in _article_text(html / "conclusions.html")  # Bayes test accuracy, glued from problem.ipynb
-
-
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
-def test_screenshots_are_not_blank(html, tmp_path):
-    import matplotlib.image as mpimg
-    import numpy as np
-
-    for page in ("intro", "supervised"):
-        shot = tmp_path / f"{page}.png"
-        subprocess.run(
-            [
-                "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-                f"--user-data-dir={tmp_path / 'profile'}",
-                "--window-size=1280,900",
-                "--virtual-time-budget=3000",
-                f"--screenshot={shot}",
-                (html / f"{page}.html").as_uri(),
-            ],
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-        img = mpimg.imread(shot)[..., :3]
-        non_white = float(np.mean(img.min(-1) < 0.9))
-        assert img.std() > 0.05 and non_white > 0.02, (page, img.std(), non_white)

@@ -32,17 +32,25 @@ def _notebook_with(tmp_path: Path, values: dict[str, object]) -> Path:
 
 def test_render_formats_glued_values_and_names_what_is_missing(tmp_path):
     _notebook_with(tmp_path, {"mean": 0.82664, "n": 100})
-    assert readme.render("{exp.ipynb::mean:.3f} over {exp.ipynb::n:.0f}", tmp_path) == "0.827 over 100"
+    template = "{glue:text}`exp.ipynb::mean:.3f` over {glue:text}`exp.ipynb::n:.0f`"
+    assert readme.render(template, tmp_path) == "0.827 over 100"
     with pytest.raises(ValueError, match="glues no 'gap'"):
-        readme.render("{exp.ipynb::gap:.3f}", tmp_path)
+        readme.render("{glue:text}`exp.ipynb::gap:.3f`", tmp_path)
     with pytest.raises(ValueError, match="no executed notebook"):
-        readme.render("{other.ipynb::mean}", tmp_path)
+        readme.render("{glue:text}`other.ipynb::mean`", tmp_path)
+
+
+def test_chapter_links_point_into_the_book_and_figure_references_are_dropped(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    text = "gap ([The problem](problem.ipynb), {numref}`fig-problem`) and [x](https://example.org/a.ipynb)"
+    assert readme.render(text, book) == "gap ([The problem](book/problem.ipynb)) and [x](https://example.org/a.ipynb)"
 
 
 def test_update_rewrites_only_the_marked_block(tmp_path):
     (tmp_path / "book").mkdir()
     _notebook_with(tmp_path / "book", {"x": 1.5})
-    (tmp_path / readme.TEMPLATE).write_text("x is {exp.ipynb::x:.1f}\n")
+    (tmp_path / readme.TEMPLATE).write_text("x is {glue:text}`exp.ipynb::x:.1f`\n")
     (tmp_path / "README.md").write_text(f"intro\n{readme.BEGIN}\nold\n{readme.END}\noutro\n")
     assert readme.update(tmp_path, check=True)
     assert "old" in (tmp_path / "README.md").read_text()  # --check writes nothing

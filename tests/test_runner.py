@@ -338,3 +338,15 @@ def test_a_run_with_other_parameters_lands_beside_the_book(project):
     assert "runs/train--n_seeds=3" in out.stderr
     assert pd.read_csv(project / "runs" / "train--n_seeds=3" / "results" / "train.csv").seed.nunique() == 3
     assert not (project / "book" / "train.ipynb").exists()
+
+
+def test_one_run_of_the_study_at_a_time(project):
+    from greedy.pipeline.publish import StudyBusy, exclusive_run
+
+    study = load_study(project)
+    staged = project / "book" / "results" / ".staging" / "train"
+    with exclusive_run(study.book_dir):
+        staged.mkdir(parents=True)  # what the run holding the folder is writing
+        with pytest.raises(StudyBusy, match="another greedy run is running"):
+            run_study(study, study.select(["train"]))
+        assert staged.is_dir()  # the second run discarded nothing

@@ -54,3 +54,11 @@ def test_summarize_groups():
 def test_rate_ci_wilson():
     e = rate_ci(2, 10)
     assert e.mean == 0.2 and 0.05 < e.low < 0.06 and 0.50 < e.high < 0.52
+
+
+def test_a_comparison_as_a_table_row():
+    df = pd.DataFrame({"seed": [0, 1, 2, 0, 1, 2], "m": ["a"] * 3 + ["b"] * 3, "v": [1.0, 2.0, 4.0, 0.0, 1.0, 2.0]})
+    row = paired_comparison(df, "v", "m", "a", "b").table_row(a="new", b="old")
+    assert list(row) == ["new", "old", "difference", "CI low", "CI high", "n"]
+    assert row["new"] == pytest.approx(7 / 3) and row["difference"] == pytest.approx(4 / 3) and row["n"] == 3
+    assert row["CI low"] < row["difference"] < row["CI high"]

@@ -1,11 +1,14 @@
 """The study designs return tidy frames with the conditions they promise (tiny settings)."""
 
+import numpy as np
 import pandas as pd
 
 import greedy
+from greedy.analysis.stats import paired_comparison
 from greedy.analysis.studies import (
     autoencoder_dead_units,
     collapse_summary,
+    few_labels_verdict,
     gradient_profile,
     label_scarcity,
     methods_by_depth,
@@ -66,3 +69,18 @@ def test_label_scarcity_pairs_methods_on_the_same_subset():
     df = label_scarcity(greedy.digits(), [1, None], [0, 1], TINY.with_(width=8), depth=3)
     assert set(df.labeled_per_class) == {"1", "all"}
     assert df.groupby(["labeled_per_class", "seed"]).method.nunique().eq(5).all()
+
+
+def test_the_few_labels_verdict_follows_the_comparisons():
+    def comparison(gain: float):
+        rng = np.random.default_rng(0)
+        base = rng.normal(0.5, 0.05, 20)
+        df = pd.DataFrame(
+            {"seed": np.r_[np.arange(20), np.arange(20)], "m": ["a"] * 20 + ["b"] * 20, "v": np.r_[base + gain, base]}
+        )
+        df.loc[df.m == "a", "v"] += rng.normal(0, 0.001, 20)
+        return paired_comparison(df, "v", "m", "a", "b")
+
+    assert few_labels_verdict(comparison(0.1), comparison(0.0)).startswith("**Confirmed here**")
+    assert few_labels_verdict(comparison(0.0), comparison(0.0)).startswith("**Not confirmed here**")
+    assert few_labels_verdict(comparison(0.1), comparison(0.2)).startswith("**Not confirmed here**")

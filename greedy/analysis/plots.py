@@ -1,6 +1,14 @@
-"""The study's figures: the problem, single-seed depth curves, mean-and-CI bands over seeds."""
+"""The study's figures, drawn for the book's text column and legible on a phone.
+
+Every figure is 6.5 inches wide at 150 dpi with 10-point text (the column shows it about 670 px
+wide, where 10 points stay above 9), multi-panel figures are grids of at most two columns with one
+legend shared below them, and a confidence band never leaves the range its quantity can take.
+"""
 
 from __future__ import annotations
+
+import math
+from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,11 +18,33 @@ from greedy.analysis.stats import summarize
 from greedy.learning.data import Dataset, bayes_predict
 
 CLASS_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
+WIDTH_INCHES, DPI, FONT_POINTS = 6.5, 150, 10
+Bounds = tuple[float | None, float | None]
+FRACTION: Bounds = (0.0, 1.0)  # accuracies, rates, fractions of units
+NON_NEGATIVE: Bounds = (0.0, None)  # errors, norms
+
+
+@contextmanager
+def _book_style():
+    with plt.rc_context({"font.size": FONT_POINTS, "legend.fontsize": FONT_POINTS - 1, "figure.dpi": DPI}):
+        yield
+
+
+def _figure(rows: int = 1, cols: int = 1, height: float = 4.0, **kwargs):
+    with _book_style():
+        return plt.subplots(rows, cols, figsize=(WIDTH_INCHES, height), dpi=DPI, squeeze=False, **kwargs)
+
+
+def _band(ax, s: pd.DataFrame, x: str, color: str, label: str, bounds: Bounds) -> None:
+    low, high = bounds
+    ax.plot(s[x], s["mean"], marker=".", color=color, label=label)
+    ax.fill_between(s[x], s.low.clip(low, high), s.high.clip(low, high), color=color, alpha=0.2)
 
 
 def problem_figure(data: Dataset, centers: np.ndarray):
     """Training points coloured by class over the Bayes-optimal decision regions."""
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, axes = _figure(height=5.0)
+    ax = axes[0][0]
     x = np.concatenate([data.x_train, data.x_test])
     lo, hi = x.min(0) - 1, x.max(0) + 1
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
@@ -26,18 +56,30 @@ def problem_figure(data: Dataset, centers: np.ndarray):
         ax.scatter(pts[:, 0], pts[:, 1], s=10, color=colors[c], label=f"class {c}")
     ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=120, color="black", label="true centres")
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title="Training split and Bayes-optimal regions")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="best")
     fig.tight_layout()
     return fig
 
 
 def single_seed_figure(df: pd.DataFrame, title: str, value: str = "accuracy"):
-    """The tutorial's plot: train and test value against depth for one seed."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    """The tutorial's plot: train and test value against depth for one seed (its diverged stages said, not drawn)."""
+    fig, axes = _figure(height=3.6)
+    ax = axes[0][0]
+    ok = df[df.status == "ok"]
     for split in ("train", "test"):
-        ax.plot(df.depth, df[f"{split}_{value}"], marker=".", label=split)
+        ax.plot(ok.depth, ok[f"{split}_{value}"], marker=".", label=split)
+    diverged = df[df.status != "ok"]
+    if len(diverged):
+        depth = int(diverged.depth.min())
+        note = f"diverged at depth {depth}: no {value} from there on"
+        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="C3")
+        ax.set_xlim(df.depth.min() - 0.5, df.depth.max() + 0.5)
+        ax.set_xticks(sorted(df.depth.unique()))
+        if not len(ok):
+            ax.set_ylim(0, 1)
     ax.set(xlabel="depth (Dense layers)", ylabel=value, title=title)
-    ax.legend()
+    if len(ok):
+        ax.legend()
     fig.tight_layout()
     return fig
 
@@ -50,51 +92,62 @@ def bands_figure(
     ceiling: float | None = None,
     ceiling_label: str = "Bayes-optimal",
     ylabel: str | None = None,
+    bounds: Bounds = FRACTION,
 ):
     """Mean over seeds with 95% CI band against depth, one line per value of ``group``."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, axes = _figure(height=4.0)
+    ax = axes[0][0]
     for i, (name, part) in enumerate(df.groupby(group, sort=True)):
         s = summarize(part, value, ["depth"])
-        color = f"C{i}"
-        ax.plot(s.depth, s["mean"], marker=".", color=color, label=f"{name} (n={int(s.n.max())})")
-        ax.fill_between(s.depth, s.low, s.high, color=color, alpha=0.2)
+        _band(ax, s, "depth", f"C{i}", f"{name} (n={int(s.n.max())})", bounds)
     if ceiling is not None:
         ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label=ceiling_label)
     ax.set(xlabel="depth (Dense layers)", ylabel=ylabel or value, title=title)
-    ax.legend(fontsize=8)
+    ax.legend()
     fig.tight_layout()
     return fig
 
 
 def facet_bands_figure(
-    df: pd.DataFrame, value: str, facet: str, group: str, x: str = "depth", ylabel: str | None = None, log_y=False
+    df: pd.DataFrame,
+    value: str,
+    facet: str,
+    group: str,
+    x: str = "depth",
+    ylabel: str | None = None,
+    log_y: bool = False,
+    bounds: Bounds = FRACTION,
 ):
-    """One panel per value of ``facet``; in each, mean and 95% CI band of ``value`` against ``x`` per ``group``."""
+    """One panel per value of ``facet`` (two columns); in each, mean and 95% CI band of ``value`` per ``group``."""
     facets = list(dict.fromkeys(df[facet]))
-    fig, axes = plt.subplots(1, len(facets), figsize=(4.2 * len(facets), 4), sharey=not log_y, squeeze=False)
+    cols = min(2, len(facets))
+    rows = math.ceil(len(facets) / cols)
+    fig, axes = _figure(rows, cols, height=2.6 * rows + 0.9, sharey=not log_y)
     groups = sorted(df[group].unique())
-    for ax, name in zip(axes[0], facets, strict=True):
+    for ax, name in zip(axes.flat, facets, strict=False):
         part = df[df[facet] == name]
         for i, g in enumerate(groups):
             s = summarize(part[part[group] == g], value, [x])
             if s.empty:
                 continue
             if len(s) == 1:  # a single x (e.g. fine-tuned at the deepest depth only): a point with its CI
-                ax.errorbar(
-                    s[x],
-                    s["mean"],
-                    yerr=[s["mean"] - s.low, s.high - s["mean"]],
-                    fmt="o",
-                    color=f"C{i}",
-                    capsize=3,
-                    label=str(g),
-                )
+                low, high = s.low.clip(*bounds), s.high.clip(*bounds)
+                yerr = [s["mean"] - low, high - s["mean"]]
+                ax.errorbar(s[x], s["mean"], yerr=yerr, fmt="o", color=f"C{i}", capsize=3, label=str(g))
                 continue
-            ax.plot(s[x], s["mean"], marker=".", color=f"C{i}", label=str(g))
-            ax.fill_between(s[x], s.low, s.high, color=f"C{i}", alpha=0.2)
-        ax.set(title=str(name), xlabel=x, ylabel=ylabel or value)
+            _band(ax, s, x, f"C{i}", str(g), bounds)
+        ax.set_title(str(name))
+        ax.set(xlabel=x, ylabel=ylabel or value)
         if log_y:
             ax.set_yscale("log")
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+    for ax in axes.flat[len(facets) :]:
+        ax.set_visible(False)
+    handles, labels = {}, {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+            labels[label] = label
+    fig.legend(list(handles.values()), list(labels), loc="lower center", ncol=min(3, len(handles)), frameon=False)
+    legend_inches = 0.3 * math.ceil(len(handles) / 3) + 0.1
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     return fig

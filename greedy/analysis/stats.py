@@ -64,6 +64,11 @@ class Comparison:
         out[f"{prefix}_p"] = self.p_value
         return out
 
+    def table_row(self, a: str = "a", b: str = "b") -> dict[str, float]:
+        """The comparison as one row of a table: both means, the paired difference, its 95% CI and n."""
+        d = self.difference
+        return {a: self.a.mean, b: self.b.mean, "difference": d.mean, "CI low": d.low, "CI high": d.high, "n": d.n}
+
     def sentence(self, what: str = "accuracy", digits: int = 3) -> str:
         f = f"{{:.{digits}f}}"
         d = self.difference

@@ -147,6 +147,20 @@ def pretraining_helps_with_few_labels(fewest: Comparison, most: Comparison) -> b
     return fewest.difference.low > 0 and fewest.difference.mean > most.difference.mean
 
 
+def few_labels_verdict(fewest: Comparison, most: Comparison) -> str:
+    """The few-labels chapter's verdict on the literature's claim, in Markdown, from its comparisons."""
+    if pretraining_helps_with_few_labels(fewest, most):
+        return (
+            "**Confirmed here**: with the fewest labels the autoencoder-pretrained, fine-tuned network beats "
+            "the same network trained from random initialization, and the gain shrinks as labels become plentiful."
+        )
+    return (
+        "**Not confirmed here**: with the fewest labels, autoencoder pretraining followed by fine-tuning "
+        "does not beat training from random initialization by more than the seeds' uncertainty, "
+        "or its gain does not shrink as labels become plentiful."
+    )
+
+
 def collapse_summary(records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.ndarray) -> dict[str, float]:
     """Divergence of the base autoencoder, collapse at the deepest stage, dead units, accuracy: rates with CIs."""
     base = records[(records.method == "autoencoder_greedy") & (records.depth == 2)]

@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--renamed", metavar="FILE.json", help="{experiment: {old glue key: new key}}")
     compare.add_argument("--root", default=".")
 
+    pdf = sub.add_parser("pdf", help="print the single-page HTML book to one PDF with headless Chromium")
+    pdf.add_argument("page", help="the single-page HTML build's index.html")
+    pdf.add_argument("output", help="the PDF to write")
+    pdf.add_argument("--if-browser", action="store_true", help="without a browser, say so and succeed")
+
     bench = sub.add_parser("bench", help="time the straightforward Keras procedure against the fast engine")
     bench.add_argument("--seeds", type=int, action="append", help="seeds for the multi-seed figure (default 30)")
     bench.add_argument("--fast-only", action="store_true", help="only the fast engine's multi-seed figures (GPU)")
@@ -88,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "compare":
         return _compare(args)
+    if args.command == "pdf":
+        return _pdf(args)
     if args.command == "list":
         return _list(args)
     return _run(args)
@@ -112,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
     from greedy.pipeline.cluster import ClusterUnavailable, TlsFiles, check_address
     from greedy.pipeline.dispatch import run_study
     from greedy.pipeline.manifest import apply_overrides, exploration, load_study, parse_overrides
+    from greedy.pipeline.publish import StudyBusy
     from greedy.pipeline.runner import ExperimentFailed
 
     try:
@@ -142,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
             connect_timeout=args.connect_timeout,
             tls=tls,
         )
-    except ClusterUnavailable as err:
+    except (ClusterUnavailable, StudyBusy) as err:
         print(f"greedy: error: {err}", file=sys.stderr)
         return 2
     except ExperimentFailed as err:
@@ -151,6 +159,21 @@ def _run(args: argparse.Namespace) -> int:
     for o in outcomes:
         memory = f"{o.peak_memory_mib:7.0f} MiB peak (runner + kernel)" if o.status == "ran" else ""
         print(f"{o.name:24s} {o.status:8s} {o.seconds:7.1f} s {memory}")
+    return 0
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    from greedy.pipeline import pdf
+
+    if pdf.browser() is None and args.if_browser:
+        print(f"greedy: no PDF of the book: {pdf.HOW_TO_INSTALL}", file=sys.stderr)
+        return 0
+    try:
+        written = pdf.print_pdf(Path(args.page), Path(args.output))
+    except RuntimeError as err:
+        print(f"greedy: error: {err}", file=sys.stderr)
+        return 1
+    print(f"The book as one PDF: {written} ({written.stat().st_size / 2**20:.1f} MiB)")
     return 0
 
 

@@ -127,14 +127,16 @@ def run_study(
 ) -> list[Outcome]:
     """Run experiments serially, or on Dask (``workers`` > 0 for a local cluster, or ``scheduler``).
 
-    First, publications that a killed run committed are completed and uncommitted staging is dropped.
+    One run at a time per book folder: first, publications that a killed run committed are completed
+    and uncommitted staging is dropped.
     """
-    publish.recover(study.book_dir, discard_incomplete=True)
-    if not (workers or scheduler):
-        return _run_serially(study, experiments, force)
-    # Up-to-date experiments are skipped here, so a run with nothing to do starts no cluster.
-    todo = [e for e in experiments if force or not is_up_to_date(e, study)]
-    options = {"workers": workers, "scheduler": scheduler, "connect_timeout": connect_timeout, "tls": tls}
-    ran = run_on_dask(study, todo, force=force, **options) if todo else []
+    with publish.exclusive_run(study.book_dir):
+        publish.recover(study.book_dir, discard_incomplete=True)
+        if not (workers or scheduler):
+            return _run_serially(study, experiments, force)
+        # Up-to-date experiments are skipped here, so a run with nothing to do starts no cluster.
+        todo = [e for e in experiments if force or not is_up_to_date(e, study)]
+        options = {"workers": workers, "scheduler": scheduler, "connect_timeout": connect_timeout, "tls": tls}
+        ran = run_on_dask(study, todo, force=force, **options) if todo else []
     done = {o.name: o for o in ran}
     return [done.get(e.name, Outcome(e.name, "skipped", 0.0)) for e in experiments]

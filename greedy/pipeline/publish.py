@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from greedy.learning.files import default_file_mode
@@ -105,3 +106,22 @@ def recover(book_dir: Path, *, discard_incomplete: bool) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink(missing_ok=True)
+
+
+class StudyBusy(RuntimeError):
+    """Another run of the study holds the book folder."""
+
+
+@contextmanager
+def exclusive_run(book_dir: Path):
+    """Hold the book folder for one run of the study at a time (a second run would discard the first's staging)."""
+    import fcntl
+
+    root = book_dir / STAGING
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / ".run.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StudyBusy(f"another greedy run is running on {book_dir}; wait for it to finish") from None
+        yield

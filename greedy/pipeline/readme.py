@@ -1,8 +1,10 @@
 """The README's findings, rendered from the numbers the executed notebooks glued: none typed by hand.
 
-The template (``book/readme_findings.md``) writes a number as ``{NOTEBOOK.ipynb::KEY:FORMAT}``, the
-form the book's pages use for cross-document glue. ``greedy readme`` renders it into the README
-between the two markers; ``greedy readme --check`` fails when the README is out of date.
+The findings (``book/readme_findings.md``) are MyST, included as is by the book's introduction: a
+number is cross-document glue, ``{glue:text}`NOTEBOOK.ipynb::KEY:FORMAT```, a chapter a link to its
+notebook, a figure a ``{numref}``. ``greedy readme`` renders them into the README between the two
+markers (numbers filled in, links pointed into ``book/``, figure references dropped), so the README
+and the book say the same; ``greedy readme --check`` fails when the README is out of date.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from pathlib import Path
 TEMPLATE = Path("book") / "readme_findings.md"
 BEGIN = "<!-- findings:begin (rendered by `greedy readme` from book/readme_findings.md; do not edit) -->"
 END = "<!-- findings:end -->"
-_PLACEHOLDER = re.compile(r"\{([\w.-]+\.ipynb)::(\w+)(?::([^}]*))?\}")
+_PLACEHOLDER = re.compile(r"\{glue:text\}`([\w.-]+\.ipynb)::(\w+)(?::([^`]*))?`")
+_CHAPTER_LINK = re.compile(r"\]\(([\w-]+\.ipynb)\)")
+_FIGURE_REFERENCE = re.compile(r",?\s*\{numref\}`[^`]*`")
 _RECORD = "application/papermill.record/text/plain"
 
 
@@ -50,7 +54,9 @@ def render(template: str, book_dir: Path) -> str:
             raise ValueError(f"{match.group(0)}: {notebook} glues no {key!r}")
         return format(cache[notebook][key], fmt)
 
-    return _PLACEHOLDER.sub(value, template)
+    text = _PLACEHOLDER.sub(value, template)
+    text = _FIGURE_REFERENCE.sub("", text)
+    return _CHAPTER_LINK.sub(lambda m: f"]({book_dir.name}/{m.group(1)})", text)
 
 
 def rendered_readme(root: Path) -> tuple[str, str]:

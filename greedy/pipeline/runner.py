@@ -222,6 +222,8 @@ def _finalize_notebook(path: Path, staged: str, final: str) -> None:
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"  # papermill draws a random id on every run
+            # The run's parameters stay in the page, folded away: the reader's story starts below them.
+            cell.metadata["tags"] = [*cell.metadata["tags"], "hide-cell"]
             cell.source = cell.source.replace(repr(staged), repr(final)).replace(f'"{staged}"', f'"{final}"')
         # papermill's per-cell timestamps change on every run; they are not results
         cell.metadata.pop("papermill", None)
