@@ -26,6 +26,7 @@ _HOME = {
     "from_arrays": "greedy.learning.data",
     "with_labeled_per_class": "greedy.learning.data",
     "run": "greedy.learning.procedures",
+    "GreedyPretrainedClassifier": "greedy.learning.estimator",
     "StageRecord": "greedy.learning.records",
     "load_frame": "greedy.learning.records",
     "save_frame": "greedy.learning.records",
@@ -33,6 +34,7 @@ _HOME = {
 }
 __all__ = [
     "Dataset",
+    "GreedyPretrainedClassifier",
     "StageRecord",
     "TrainConfig",
     "blobs",
@@ -64,5 +66,6 @@ if TYPE_CHECKING:
     from greedy.learning.backend import use_backend
     from greedy.learning.config import TrainConfig
     from greedy.learning.data import Dataset, blobs, digits, from_arrays, with_labeled_per_class
+    from greedy.learning.estimator import GreedyPretrainedClassifier
     from greedy.learning.procedures import run
     from greedy.learning.records import StageRecord, load_frame, save_frame, to_frame

@@ -122,3 +122,28 @@ def test_our_cluster_speaks_tls_on_loopback_only_and_serves_no_http():
                     tls.recv(1)
     finally:
         cluster.close()
+
+
+def test_a_tls_scheduler_is_reached_with_certificate_files(tmp_path):
+    """--tls-ca-file, --tls-cert and --tls-key: the client's side of a scheduler that speaks TLS."""
+    from greedy.pipeline.cluster import TlsFiles
+
+    cluster = local_cluster(1)
+    try:
+        security = cluster.security
+        files = {}
+        for name, pem in (("ca", security.tls_ca_file), ("cert", security.tls_client_cert)):
+            files[name] = tmp_path / f"{name}.pem"
+            files[name].write_text(pem)
+        files["key"] = tmp_path / "key.pem"
+        files["key"].write_text(security.tls_client_key)
+        tls = TlsFiles(str(files["ca"]), str(files["cert"]), str(files["key"]))
+        client = connect(cluster.scheduler_address, timeout=5, tls=tls)
+        try:
+            assert client.submit(sum, [2, 3]).result() == 5
+        finally:
+            client.close()
+        with pytest.raises(ClusterUnavailable, match="needs --tls-ca-file"):
+            connect(cluster.scheduler_address, timeout=2)
+    finally:
+        cluster.close()

@@ -97,6 +97,13 @@ def _run_chunks(chunk_procedure, data: Data, seeds: list[int], chunk_size: int, 
     return records
 
 
+def _new_layer(keys: jax.Array, stage: int, n_features: int, config: TrainConfig):
+    """A greedy stage's new hidden layer (one per seed) and the keys of its fit's shuffling."""
+    fan_in = n_features if stage == 0 else config.width
+    new = init_batch(purpose_keys(keys, stage, KeyPurpose.NEW_LAYER_INIT), fan_in, config.width, config.initializer)
+    return new, purpose_keys(keys, stage, KeyPurpose.FIT)
+
+
 def _supervised_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str) -> None:
     keys, a = chunk.keys, chunk.arrays
     hidden: Params = []
@@ -106,9 +113,7 @@ def _supervised_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, s
         if not any(log.alive):
             break
         start = time.perf_counter()
-        fan_in = shape.n_features if stage == 0 else config.width
-        new = init_batch(purpose_keys(keys, stage, KeyPurpose.NEW_LAYER_INIT), fan_in, config.width, config.initializer)
-        fit_keys = purpose_keys(keys, stage, KeyPurpose.FIT)
+        new, fit_keys = _new_layer(keys, stage, shape.n_features, config)
         (new, head), losses = train([new, head], f_train, a.y_train_hot, fit_keys, **_fit(config, "ce"))
         hidden.append(new)
         f_train = features_batch([new], f_train, config.activation)
@@ -163,9 +168,7 @@ def _autoencoder_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, 
         if not any(log.alive):
             break
         start = time.perf_counter()
-        fan_in = shape.n_features if stage == 0 else config.width
-        new = init_batch(purpose_keys(keys, stage, KeyPurpose.NEW_LAYER_INIT), fan_in, config.width, config.initializer)
-        fit_keys = purpose_keys(keys, stage, KeyPurpose.FIT)
+        new, fit_keys = _new_layer(keys, stage, shape.n_features, config)
         (new, recon), losses = train([new, recon], f_pre, a.x_pretrain, fit_keys, **_fit(config, "mse"))
         hidden.append(new)
         f_pre, f_train, f_test = (features_batch([new], f, config.activation) for f in (f_pre, f_train, f_test))

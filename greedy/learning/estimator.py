@@ -1,0 +1,152 @@
+"""A scikit-learn classifier: an MLP pretrained greedily (supervised or autoencoder) or not at all.
+
+It fits one seed on the fast engine and so works inside ``Pipeline``, ``GridSearchCV`` and
+``cross_val_score``::
+
+    from sklearn.model_selection import cross_val_score
+    from greedy.learning.estimator import GreedyPretrainedClassifier
+
+    cross_val_score(GreedyPretrainedClassifier(pretraining="autoencoder", fine_tune=True), X, y, cv=5)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from greedy.learning.config import ACTIVATIONS, INITIALIZERS, TrainConfig, check_choice, check_positive_int
+from greedy.learning.data import from_arrays
+from greedy.learning.mlp import Layer, predict
+
+PRETRAINING = ("supervised", "autoencoder", "none")
+_METHOD = {"supervised": "supervised_greedy", "autoencoder": "autoencoder_greedy", "none": "end_to_end"}
+
+
+_DIVERGED = "training diverged (a loss became infinite) with learning_rate={lr}; standardize X or lower it"
+
+
+def _fine_tuned(network: list[Layer], data, config: TrainConfig, seed: int) -> list[Layer]:
+    """Every weight of ``network`` trained together, as the engines fine-tune a greedy stack."""
+    import jax
+    import jax.numpy as jnp
+
+    from greedy.learning.jax_engine.export import export_layers
+    from greedy.learning.jax_engine.fit import KeyPurpose, purpose_keys, train
+    from greedy.learning.jax_engine.scores import divergence
+
+    params = [(jnp.asarray(layer.kernel)[None], jnp.asarray(layer.bias)[None]) for layer in network]
+    keys = purpose_keys(jax.random.PRNGKey(seed)[None], config.n_added_layers, KeyPurpose.FINE_TUNE_FIT)
+    tuned, losses = train(
+        params,
+        jnp.asarray(data.x_train),
+        jnp.asarray(data.one_hot(data.y_train)),
+        keys,
+        activation=config.activation,
+        loss="ce",
+        learning_rate=config.fine_tune_learning_rate,
+        momentum=config.momentum,
+        epochs=config.fine_tune_epochs,
+        batch_size=config.batch_size,
+    )
+    if divergence(losses, tuned)[0] is not None:
+        raise RuntimeError(_DIVERGED.format(lr=config.fine_tune_learning_rate))
+    return export_layers(tuned, config.activation, "softmax")[0]
+
+
+class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
+    """An MLP with ``n_hidden_layers`` hidden layers of ``width`` units, pretrained greedily.
+
+    ``pretraining``: "supervised" (each stage trains its new layer and the output layer on the
+    labels), "autoencoder" (each stage reconstructs its input; a softmax head is trained on the
+    frozen encoder) or "none" (trained end to end from random initialization). ``fine_tune``
+    then trains every weight together. ``random_state`` is the seed: initialization and shuffling.
+    """
+
+    def __init__(
+        self,
+        pretraining: str = "autoencoder",
+        n_hidden_layers: int = 2,
+        width: int = 32,
+        activation: str = "relu",
+        initializer: str = "he_uniform",
+        learning_rate: float = 0.01,
+        momentum: float = 0.9,
+        epochs: int = 100,
+        batch_size: int = 32,
+        fine_tune: bool = False,
+        fine_tune_epochs: int = 100,
+        fine_tune_learning_rate: float = 0.001,
+        random_state: int = 0,
+    ) -> None:
+        self.pretraining = pretraining
+        self.n_hidden_layers = n_hidden_layers
+        self.width = width
+        self.activation = activation
+        self.initializer = initializer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.fine_tune = fine_tune
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.random_state = random_state
+
+    def _config(self) -> TrainConfig:
+        check_choice("pretraining", self.pretraining, PRETRAINING)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("initializer", self.initializer, INITIALIZERS)
+        check_positive_int("n_hidden_layers", self.n_hidden_layers)
+        check_positive_int("random_state", self.random_state, allow_zero=True)
+        if not isinstance(self.fine_tune, bool | np.bool_):
+            raise ValueError(f"fine_tune must be True or False, got {self.fine_tune!r}")
+        return TrainConfig(
+            width=self.width,
+            activation=self.activation,
+            initializer=self.initializer,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            n_added_layers=self.n_hidden_layers - 1,
+            head_epochs=self.epochs,
+            fine_tune_epochs=self.fine_tune_epochs,
+            fine_tune_learning_rate=self.fine_tune_learning_rate,
+        )
+
+    def fit(self, X, y):
+        """Train on ``X`` (rows, features) and labels ``y``; every setting is checked before any training."""
+        from greedy.learning import jax_engine
+
+        config = self._config()
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must hold at least two classes; it has 1 class: {self.classes_.tolist()}")
+        data = from_arrays(X, y, X[:1], y[:1], name="fit")  # the engine scores a test split; none is needed
+        depth = self.n_hidden_layers + 1
+        kept: jax_engine.Networks = {}
+        seed = int(self.random_state)
+        if self.pretraining == "none":
+            records = jax_engine.end_to_end(data, config, [seed], depths=[depth], keep_layers=kept)
+        else:
+            records = getattr(jax_engine, _METHOD[self.pretraining])(data, config, [seed], keep_layers=kept)
+        final = [r for r in records if r.depth == depth]
+        if not final or final[-1].status != "ok":
+            raise RuntimeError(_DIVERGED.format(lr=self.learning_rate))
+        self.network_: list[Layer] = kept[depth][seed]
+        if self.fine_tune:
+            self.network_ = _fine_tuned(self.network_, data, config, seed)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return predict(self.network_, X)
+
+    def predict(self, X) -> np.ndarray:
+        proba = self.predict_proba(X)  # checks that the estimator is fitted, before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,61 @@
+"""The scikit-learn classifier: every check of check_estimator, and the tools a practitioner uses it with."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import greedy
+from greedy.learning.estimator import GreedyPretrainedClassifier
+
+# Small and quick, yet enough epochs to pass scikit-learn's accuracy check on its toy problems.
+QUICK = dict(epochs=40, fine_tune_epochs=3, width=8, n_hidden_layers=1)
+
+
+@parametrize_with_checks([GreedyPretrainedClassifier(**QUICK), GreedyPretrainedClassifier(**QUICK, fine_tune=True)])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+def test_in_a_pipeline_a_grid_search_and_cross_validation(iris):
+    X, y = iris
+    pipe = make_pipeline(StandardScaler(), GreedyPretrainedClassifier(epochs=30, width=16, fine_tune_epochs=30))
+    search = GridSearchCV(pipe, {"greedypretrainedclassifier__pretraining": ["supervised", "none"]}, cv=3)
+    search.fit(X, y)
+    assert search.best_score_ > 0.8
+    scores = cross_val_score(
+        make_pipeline(
+            StandardScaler(), GreedyPretrainedClassifier(pretraining="autoencoder", fine_tune=True, epochs=30)
+        ),
+        X,
+        y,
+        cv=3,
+    )
+    assert scores.mean() > 0.8
+
+
+def test_labels_of_any_kind_and_probabilities(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    est = GreedyPretrainedClassifier(epochs=30, width=16).fit(StandardScaler().fit_transform(X), names)
+    proba = est.predict_proba(StandardScaler().fit_transform(X))
+    assert list(est.classes_) == ["setosa", "versicolor", "virginica"] and np.allclose(proba.sum(1), 1)
+    assert set(est.predict(StandardScaler().fit_transform(X))) <= set(names)
+    assert greedy.GreedyPretrainedClassifier is GreedyPretrainedClassifier
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [({"pretraining": "rbm"}, "pretraining"), ({"n_hidden_layers": 0}, "n_hidden_layers"), ({"width": -1}, "width")],
+)
+def test_bad_settings_name_the_parameter_before_training(iris, params, name):
+    with pytest.raises(ValueError, match=name):
+        GreedyPretrainedClassifier(**params).fit(*iris)
