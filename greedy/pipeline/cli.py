@@ -1,5 +1,6 @@
 """Command line: ``greedy run`` executes the study, ``greedy list`` shows it, ``greedy readme`` renders the
-README's findings, ``greedy bench`` times engines."""
+README's findings, ``greedy compare`` checks outputs against a git revision's, ``greedy pdf`` prints the
+book, ``greedy bench`` times engines."""
 
 from __future__ import annotations
 
@@ -8,10 +9,7 @@ import sys
 from pathlib import Path
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="greedy", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-
+def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="execute the study's notebooks (skips experiments that are up to date)")
     run.add_argument("experiments", nargs="*", help="experiment names (default: all in the manifest)")
     run.add_argument(
@@ -43,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tls-cert", help="for a tls:// scheduler: this client's certificate")
     run.add_argument("--tls-key", help="for a tls:// scheduler: this client's private key")
     run.add_argument("--root", default=".", help="project root holding study.yml (default: .)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="greedy", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    _run_parser(sub)
 
     lst = sub.add_parser("list", help="list the experiments and whether each is up to date")
     lst.add_argument("--root", default=".")
