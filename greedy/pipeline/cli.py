@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", type=int, action="append", help="seeds for the multi-seed figure (default 30)")
     bench.add_argument("--fast-only", action="store_true", help="only the fast engine's multi-seed figures (GPU)")
     bench.add_argument("--quick", action="store_true", help="fewer layers and epochs, for a smoke test")
+    bench.add_argument(
+        "--machine-limit", action="store_true", help="the fast engine's throughput as a fraction of float32 matmul's"
+    )
     return p
 
 
@@ -78,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         from greedy.pipeline import bench
 
         seeds = args.seeds or [30]
+        if args.machine_limit:
+            from greedy.pipeline import compile_cache, throughput
+
+            compile_cache.enable_here()
+            throughput.report(quick=args.quick)
+            return 0
         if args.fast_only:
             return bench.fast_only(seeds, quick=args.quick)
         return bench.main(seeds=seeds[0], quick=args.quick)
