@@ -33,7 +33,9 @@ QUIET = (
 _INSPECT = """
 if (!document.body) return JSON.stringify({wide: [], rawTables: [], unresolved: [], glue: [], images: [], height: 900});
 const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
-const limit = article.getBoundingClientRect().right + 1;
+// The column ends at the article's right edge, and never beyond the viewport (an article that grew
+// to hold a too-wide child would otherwise hide it).
+const limit = Math.min(article.getBoundingClientRect().right, document.documentElement.clientWidth) + 1;
 function scrolls(el) {
   for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
     const o = getComputedStyle(p).overflowX;
@@ -65,6 +67,16 @@ return JSON.stringify({wide: wide.slice(0, 5), rawTables: rawTables.slice(0, 3),
 """
 
 
+# Resolves once the page is still: MathJax has typeset (it rewrites the article asynchronously after
+# the load event), fonts are in, and a frame has been laid out.
+_SETTLED = """
+const done = arguments[arguments.length - 1];
+const typeset = window.MathJax && MathJax.startup && MathJax.startup.promise;
+Promise.resolve(typeset).then(() => document.fonts.ready)
+  .then(() => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
+"""
+
+
 def browser():
     """A headless Chromium with console and network logging."""
     from selenium import webdriver
@@ -75,7 +87,9 @@ def browser():
         options.add_argument(argument)
     options.add_argument("--allow-file-access-from-files")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver.set_script_timeout(30)
+    return driver
 
 
 def _network_problems(driver) -> list[str]:
@@ -99,6 +113,7 @@ def check_page(driver, page: Path, screenshot: Path | None = None) -> list[str]:
         driver.set_window_size(width, 900)
         driver.get_log("performance"), driver.get_log("browser")  # what an earlier page left
         driver.get(page.resolve().as_uri())
+        driver.execute_async_script(_SETTLED)
         found = json.loads(driver.execute_script(_INSPECT))
         problems += [f"{name}: wider than the column: {w}" for w in found["wide"]]
         if name == "desktop":

@@ -79,4 +79,64 @@ def report(quick: bool = False) -> dict[str, float]:
             f"({per_fit:.2f} s per seed-fit of {1 if quick else 5} epochs)"
         )
         out[f"fit_gflops_{width}"] = achieved
+    if not quick:
+        out.update(against_keras())
     return out
+
+
+# Run in a fresh process per Keras backend (a process holds one): one end-to-end fit of the same
+# MNIST-1D-sized network, as a user would write it in Keras 3, timed warm (after a first fit).
+_KERAS_FIT = """
+import json, os, sys, time
+import numpy as np
+from greedy.pipeline.throughput import mnist1d_sized_data
+settings = json.loads(sys.argv[1])
+import keras
+keras.utils.set_random_seed(0)
+data = mnist1d_sized_data()
+y = np.eye(data.n_classes, dtype="float32")[data.y_train]
+def model():
+    layers = [keras.Input((data.n_features,))]
+    layers += [keras.layers.Dense(settings["width"], activation="relu") for _ in range(settings["hidden_layers"])]
+    net = keras.Sequential([*layers, keras.layers.Dense(data.n_classes, activation="softmax")])
+    net.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+                steps_per_execution=settings["steps_per_execution"], jit_compile=True)
+    return net
+model().fit(data.x_train, y, epochs=1, batch_size=32, verbose=0)  # compile
+net = model()
+start = time.perf_counter()
+net.fit(data.x_train, y, epochs=settings["epochs"], batch_size=32, verbose=0)
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+
+def keras_fit_seconds(backend: str, width: int, epochs: int, steps_per_execution: int, hidden_layers: int = 3) -> float:
+    """Seconds of one warm Keras 3 fit on ``backend``, in a process of its own."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    settings = json.dumps(
+        {"width": width, "epochs": epochs, "steps_per_execution": steps_per_execution, "hidden_layers": hidden_layers}
+    )
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", _KERAS_FIT, settings], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the Keras fit on {backend} failed:\n{done.stderr[-2000:]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def against_keras(width: int = 128, epochs: int = 5, seeds: int = 20, quick: bool = False) -> dict[str, float]:
+    """Per fit: the fast engine (``seeds`` at once) against Keras 3 on JAX and on TensorFlow, one seed each."""
+    _, fast = fit_gflops(width=width, seeds=seeds, epochs=epochs)
+    spe = (1, 32) if quick else (1, 8, 32, 125)  # 125 = every batch of an epoch in one call
+    keras_jax = min(keras_fit_seconds("jax", width, epochs, s) for s in spe)
+    keras_tf = min(keras_fit_seconds("tensorflow", width, epochs, s) for s in spe)
+    faster = min(keras_jax, keras_tf)
+    print(
+        f"  one {epochs}-epoch fit, 3 hidden layers of {width}, MNIST-1D-sized (steps_per_execution tuned over {spe}):"
+    )
+    print(f"    Keras 3 on JAX {keras_jax:.2f} s, on TensorFlow {keras_tf:.2f} s; fast engine {fast:.3f} s per fit")
+    print(f"    fast engine / the faster of them: {faster / fast:.1f}x")
+    return {"keras_jax_s": keras_jax, "keras_tf_s": keras_tf, "fast_s": fast}
