@@ -61,20 +61,10 @@ def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> 
         if difference := _records_differ(old, pd.read_csv(results)):
             problems.append(f"{exp.name}: records differ: {difference}")
         notebook = exp.output_notebook(study.book_dir)
-        old_glue = glued_values_of(_at_revision(study.root, revision, notebook))
+        old_glue = glued_values(_at_revision(study.root, revision, notebook))
         new_glue = glued_values(notebook)
         problems += [f"{exp.name}: {p}" for p in _glue_differs(old_glue, new_glue, renamed.get(exp.name, {}))]
     return problems
-
-
-def glued_values_of(notebook_text: str) -> dict[str, object]:
-    """``glued_values`` of a notebook given as text."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "notebook.ipynb"
-        path.write_text(notebook_text)
-        return glued_values(path)
 
 
 def load_renames(path: str | None) -> dict[str, dict[str, str]]:

@@ -23,9 +23,9 @@ _FIGURE_REFERENCE = re.compile(r",?\s*\{numref\}`[^`]*`")
 _RECORD = "application/papermill.record/text/plain"
 
 
-def glued_values(notebook: Path) -> dict[str, object]:
-    """Every value a notebook glued as text, by key (its Python literal, parsed)."""
-    nb = json.loads(notebook.read_text())
+def glued_values(notebook: Path | str) -> dict[str, object]:
+    """Every value a notebook (a path, or the notebook's JSON text) glued as text, by key (its Python literal)."""
+    nb = json.loads(notebook if isinstance(notebook, str) else notebook.read_text())
     values: dict[str, object] = {}
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
