@@ -24,6 +24,10 @@ _HOME = {
     "blobs": "greedy.learning.data",
     "digits": "greedy.learning.data",
     "from_arrays": "greedy.learning.data",
+    "resampled_blobs": "greedy.learning.data",
+    "validation_split": "greedy.learning.data",
+    "settings_grid": "greedy.learning.tuning",
+    "tune": "greedy.learning.tuning",
     "with_labeled_per_class": "greedy.learning.data",
     "run": "greedy.learning.procedures",
     "GreedyPretrainedClassifier": "greedy.learning.estimator",
@@ -41,10 +45,14 @@ __all__ = [
     "digits",
     "from_arrays",
     "load_frame",
+    "resampled_blobs",
     "run",
     "save_frame",
+    "settings_grid",
     "to_frame",
+    "tune",
     "use_backend",
+    "validation_split",
     "with_labeled_per_class",
 ]
 __version__ = "0.1.0"
@@ -65,7 +73,16 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from greedy.learning.backend import use_backend
     from greedy.learning.config import TrainConfig
-    from greedy.learning.data import Dataset, blobs, digits, from_arrays, with_labeled_per_class
+    from greedy.learning.data import (
+        Dataset,
+        blobs,
+        digits,
+        from_arrays,
+        resampled_blobs,
+        validation_split,
+        with_labeled_per_class,
+    )
     from greedy.learning.estimator import GreedyPretrainedClassifier
     from greedy.learning.procedures import run
     from greedy.learning.records import StageRecord, load_frame, save_frame, to_frame
+    from greedy.learning.tuning import settings_grid, tune

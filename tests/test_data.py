@@ -53,3 +53,53 @@ def test_user_labels_are_encoded():
     x = np.arange(12, dtype=float).reshape(6, 2)
     d = from_arrays(x, ["b", "a", "c", "a", "b", "c"], x[:3], ["a", "c", "b"])
     assert d.n_classes == 3 and d.y_train.tolist() == [1, 0, 2, 0, 1, 2] and d.y_test.tolist() == [0, 2, 1]
+
+
+def test_resampled_blobs_draw_each_seed_from_the_tutorials_model():
+    from greedy.learning.data import bayes_accuracy, blob_centers, blob_population, resampled_blobs
+
+    data = resampled_blobs([3, 4], n_population=20_000)
+    assert not np.array_equal(data[0].x_train, data[1].x_train)
+    assert data[0].x_population is data[1].x_population  # one shared population sample
+    assert (data[0].x_train.shape, data[0].x_test.shape) == ((500, 2), (500, 2))
+    np.testing.assert_array_equal(np.bincount(np.r_[data[0].y_train, data[0].y_test]), [334, 333, 333])
+    # Same centres: the Bayes rule of the tutorial's centres is as good on a fresh draw as on the population.
+    centers = blob_centers()
+    pop = bayes_accuracy(data[0].x_population, data[0].y_population, centers)
+    assert abs(pop - 0.8247) < 0.01
+    # The draw is the seed's, whatever else is drawn with it.
+    np.testing.assert_array_equal(resampled_blobs([4], n_population=10)[0].x_train, data[1].x_train)
+    np.testing.assert_array_equal(blob_population(20_000)[0], data[0].x_population)
+
+
+def test_resampled_blobs_refuse_a_population_that_is_a_training_draw():
+    from greedy.learning.data import resampled_blobs
+
+    with pytest.raises(ValueError, match="population_seed=7"):
+        resampled_blobs([7], population_seed=7)
+    with pytest.raises(ValueError, match="seeds"):
+        resampled_blobs(3)
+
+
+def test_validation_split_never_holds_test_or_population_rows():
+    from greedy.learning.data import resampled_blobs, validation_split
+
+    d = resampled_blobs([0], n_population=100)[0]
+    v = validation_split(d, 0.2, random_state=0)
+    assert (len(v.x_train), len(v.x_test)) == (400, 100)
+    assert v.x_population is None
+    rows = {tuple(r) for r in d.x_train.tolist()}
+    assert all(tuple(r) in rows for r in v.x_test.tolist())
+    assert not {tuple(r) for r in v.x_train.tolist()} & {tuple(r) for r in v.x_test.tolist()}
+    np.testing.assert_array_equal(np.bincount(v.y_test), np.round(np.bincount(d.y_train) * 0.2))
+    with pytest.raises(ValueError, match="fraction"):
+        validation_split(d, 1.5)
+
+
+def test_standardizing_scales_the_population_with_the_training_statistics():
+    from greedy.learning.data import resampled_blobs, standardized
+
+    d = resampled_blobs([0], n_population=1000)[0]
+    s = standardized(d)
+    mean, std = d.x_train.mean(0), d.x_train.std(0)
+    np.testing.assert_allclose(s.x_population, (d.x_population - mean) / std, rtol=1e-4, atol=1e-4)

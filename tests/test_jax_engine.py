@@ -216,6 +216,26 @@ def test_per_seed_data_is_checked_before_any_work(blob_data):
         jax_engine.autoencoder_greedy([blob_data, "blobs"], SHORT, [0, 1])
 
 
+def test_population_accuracy_is_the_networks_accuracy_on_the_shared_population(blob_data):
+    from greedy.learning.data import resampled_blobs
+
+    data = resampled_blobs([0, 1, 2], n_population=3000)
+    runs = {
+        "end_to_end": lambda keep: jax_engine.end_to_end(data, SHORT, [0, 1, 2], depths=[3], keep_layers=keep),
+        "supervised_greedy": lambda keep: jax_engine.supervised_greedy(data, SHORT, [0, 1, 2], keep_layers=keep),
+        "autoencoder_greedy": lambda keep: jax_engine.autoencoder_greedy(data, SHORT, [0, 1, 2], keep_layers=keep),
+    }
+    for method, run in runs.items():
+        kept: jax_engine.Networks = {}
+        df = to_frame(run(kept))
+        row = df[(df.depth == 3) & (df.seed == 1)].iloc[0]
+        network = kept[3][1]
+        assert row.population_accuracy == accuracy(network, data[1].x_population, data[1].y_population), method
+        assert row.test_accuracy == accuracy(network, data[1].x_test, data[1].y_test), method
+    # Without a population, the column is empty.
+    assert to_frame(jax_engine.end_to_end(blob_data, SHORT, [0], depths=[2])).population_accuracy.isna().all()
+
+
 PINNED_RUN = """
 import json, os, sys
 os.sched_setaffinity(0, json.loads(sys.argv[1]))  # before JAX starts its threads

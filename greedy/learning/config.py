@@ -8,7 +8,9 @@ from dataclasses import asdict, dataclass, replace
 from numbers import Integral, Real
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
-INITIALIZERS = ("he_uniform", "glorot_uniform", "small_uniform")
+# standard_uniform is Glorot & Bengio's (2010) "standard" initialization, U[-1/sqrt(fan_in), 1/sqrt(fan_in)].
+INITIALIZERS = ("he_uniform", "glorot_uniform", "standard_uniform", "small_uniform")
+OPTIMIZERS = ("sgd", "adam")  # sgd uses ``momentum``; adam has Keras' defaults (beta_1 0.9, beta_2 0.999)
 METHODS = ("supervised_greedy", "autoencoder_greedy", "end_to_end")
 ENGINES = ("keras", "jax")
 FINE_TUNE_WHEN = ("none", "last", "every")
@@ -50,6 +52,7 @@ class TrainConfig:
     initializer: str = "he_uniform"
     learning_rate: float = 0.01
     momentum: float = 0.9
+    optimizer: str = "sgd"
     epochs: int = 100
     batch_size: int = 32
     n_added_layers: int = 10
@@ -65,6 +68,7 @@ class TrainConfig:
         check_positive_float("momentum", self.momentum, allow_zero=True)
         if self.momentum >= 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_positive_int("epochs", self.epochs)
         check_positive_int("batch_size", self.batch_size)
         check_positive_int("n_added_layers", self.n_added_layers, allow_zero=True)

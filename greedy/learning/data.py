@@ -1,15 +1,16 @@
-"""Data sets: the tutorial's blobs, its Bayes-optimal reference, scikit-learn's digits, user data."""
+"""Data sets: the tutorial's blobs (its fixed split, or resampled from the generative model per seed),
+the Bayes-optimal reference, scikit-learn's digits, user data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from greedy.learning.config import check_positive_float, check_positive_int
+from greedy.learning.config import check_positive_float, check_positive_int, check_seeds
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class Dataset:
     n_classes: int
     # Examples without labels, used only by unsupervised pretraining (may be empty).
     x_unlabeled: np.ndarray | None = None
+    # A large sample of the generative model, where there is one: networks are also scored on it
+    # (population accuracy). Shared, not copied, by the per-seed data sets of one run.
+    x_population: np.ndarray | None = None
+    y_population: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -123,6 +128,57 @@ def blobs(
     return from_arrays(x[:n_train], y[:n_train], x[n_train:], y[n_train:], name="blobs")
 
 
+def resampled_blobs(
+    seeds: object,
+    n_population: int = 100_000,
+    population_seed: int = 10**6,
+    n_samples: int = 1000,
+    n_train: int = 500,
+    cluster_std: float = 2.0,
+    random_state: int = 2,
+) -> list[Dataset]:
+    """The tutorial's problem with its data noise: one data set per seed, each drawn afresh.
+
+    The generative model is the tutorial's (the centres ``make_blobs`` draws for ``random_state``,
+    isotropic spread ``cluster_std``, equal class sizes). Seed s draws its own ``n_samples`` points
+    (the first ``n_train`` train, the rest test); every data set shares one population sample of
+    ``n_population`` points, drawn once with ``population_seed`` (not a training seed's draw).
+    """
+    seed_list = check_seeds(seeds)
+    if population_seed in seed_list:
+        raise ValueError(f"population_seed={population_seed} is one of the seeds; the population must be a fresh draw")
+    if n_train >= n_samples:
+        raise ValueError(f"n_train must be < n_samples={n_samples}, got {n_train}")
+    centers = blob_centers(n_samples, cluster_std=cluster_std, random_state=random_state)
+    # One population array for every seed (never copied): a run scores it once per chunk.
+    x_pop, y_pop = blob_population(n_population, population_seed, cluster_std, random_state)
+    out = []
+    for seed in seed_list:
+        x, y = make_blobs(n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=seed)
+        d = from_arrays(x[:n_train], y[:n_train], x[n_train:], y[n_train:], name=f"blobs[seed {seed}]")
+        out.append(replace(d, x_population=x_pop, y_population=y_pop))
+    return out
+
+
+def blob_population(
+    n_population: int = 100_000, population_seed: int = 10**6, cluster_std: float = 2.0, random_state: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """A large sample of the tutorial's generative model (float32 inputs, int64 labels)."""
+    check_positive_int("n_population", n_population)
+    check_positive_int("population_seed", population_seed, allow_zero=True)
+    centers = blob_centers(cluster_std=cluster_std, random_state=random_state)
+    x, y = make_blobs(n_samples=n_population, centers=centers, cluster_std=cluster_std, random_state=population_seed)
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+def with_population(data: Dataset, n_population: int = 100_000, population_seed: int = 10**6) -> Dataset:
+    """The tutorial's blobs (its fixed split) also scored on a population sample of its generative model."""
+    if not isinstance(data, Dataset) or data.n_features != 2 or data.n_classes != 3:
+        raise ValueError("data must be the tutorial's blobs problem (2 features, 3 classes; greedy.blobs())")
+    x, y = blob_population(n_population, population_seed)
+    return replace(data, x_population=x, y_population=y)
+
+
 def blob_centers(
     n_samples: int = 1000, centers: int = 3, n_features: int = 2, cluster_std: float = 2.0, random_state: int = 2
 ) -> np.ndarray:
@@ -194,13 +250,11 @@ def with_labeled_per_class(data: Dataset, k: int | None, random_state: int = 0) 
         keep.extend(rng.choice(idx, size=k, replace=False).tolist())
     mask = np.zeros(len(data.y_train), bool)
     mask[np.sort(keep)] = True
-    return Dataset(
+    return replace(
+        data,
         name=f"{data.name}[k={k}]",
         x_train=data.x_train[mask],
         y_train=data.y_train[mask],
-        x_test=data.x_test,
-        y_test=data.y_test,
-        n_classes=data.n_classes,
         x_unlabeled=data.x_train[~mask],
     )
 
@@ -208,13 +262,39 @@ def with_labeled_per_class(data: Dataset, k: int | None, random_state: int = 0) 
 def standardized(data: Dataset) -> Dataset:
     """Inputs scaled to zero mean and unit variance, with the statistics of the training inputs."""
     scaler = StandardScaler().fit(data.x_pretrain)
-    unlabeled = None if data.x_unlabeled is None else scaler.transform(data.x_unlabeled).astype(np.float32)
-    return Dataset(
+
+    def scaled(x: np.ndarray | None) -> np.ndarray | None:
+        return None if x is None else scaler.transform(x).astype(np.float32)
+
+    return replace(
+        data,
         name=f"{data.name}[standardized]",
-        x_train=scaler.transform(data.x_train).astype(np.float32),
-        y_train=data.y_train,
-        x_test=scaler.transform(data.x_test).astype(np.float32),
-        y_test=data.y_test,
+        x_train=scaled(data.x_train),
+        x_test=scaled(data.x_test),
+        x_unlabeled=scaled(data.x_unlabeled),
+        x_population=scaled(data.x_population),
+    )
+
+
+def validation_split(data: Dataset, fraction: float = 0.2, random_state: int = 0) -> Dataset:
+    """For choosing settings: the training rows split (stratified) into train and a validation "test".
+
+    The test split and the population are left out, so nothing chosen on this data set has seen them.
+    """
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data must be a greedy.Dataset (see greedy.from_arrays), got {type(data).__name__}")
+    check_positive_float("fraction", fraction)
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    x_tr, x_val, y_tr, y_val = train_test_split(
+        data.x_train, data.y_train, test_size=fraction, stratify=data.y_train, random_state=random_state
+    )
+    return Dataset(
+        name=f"{data.name}[validation]",
+        x_train=x_tr,
+        y_train=y_tr,
+        x_test=x_val,
+        y_test=y_val,
         n_classes=data.n_classes,
-        x_unlabeled=unlabeled,
+        x_unlabeled=data.x_unlabeled,
     )

@@ -47,6 +47,7 @@ def _fine_tuned(network: list[Layer], data, config: TrainConfig, seed: int) -> l
         loss="ce",
         learning_rate=config.fine_tune_learning_rate,
         momentum=config.momentum,
+        optimizer=config.optimizer,
         epochs=config.fine_tune_epochs,
         batch_size=config.batch_size,
     )
@@ -61,7 +62,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
     ``pretraining``: "supervised" (each stage trains its new layer and the output layer on the
     labels), "autoencoder" (each stage reconstructs its input; a softmax head is trained on the
     frozen encoder) or "none" (trained end to end from random initialization). ``fine_tune``
-    then trains every weight together. ``random_state`` is the seed: initialization and shuffling.
+    then trains every weight together. ``optimizer`` is "sgd" (with ``momentum``) or "adam".
+    ``random_state`` is the seed: initialization and shuffling.
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         initializer: str = "he_uniform",
         learning_rate: float = 0.01,
         momentum: float = 0.9,
+        optimizer: str = "sgd",
         epochs: int = 100,
         batch_size: int = 32,
         fine_tune: bool = False,
@@ -87,6 +90,7 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         self.initializer = initializer
         self.learning_rate = learning_rate
         self.momentum = momentum
+        self.optimizer = optimizer
         self.epochs = epochs
         self.batch_size = batch_size
         self.fine_tune = fine_tune
@@ -108,6 +112,7 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
             initializer=self.initializer,
             learning_rate=self.learning_rate,
             momentum=self.momentum,
+            optimizer=self.optimizer,
             epochs=self.epochs,
             batch_size=self.batch_size,
             n_added_layers=self.n_hidden_layers - 1,

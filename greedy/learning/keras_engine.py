@@ -34,6 +34,8 @@ def _initializer(config: TrainConfig):
     keras = _keras()
     if config.initializer == "small_uniform":
         return keras.initializers.RandomUniform(-SMALL_UNIFORM_LIMIT, SMALL_UNIFORM_LIMIT)
+    if config.initializer == "standard_uniform":  # limit sqrt(3 * scale / fan_in) = 1 / sqrt(fan_in)
+        return keras.initializers.VarianceScaling(scale=1 / 3, mode="fan_in", distribution="uniform")
     return config.initializer
 
 
@@ -49,7 +51,10 @@ def stack(n_inputs: int, layers: list) -> object:
 
 def compile_model(model, loss: str, learning_rate: float, config: TrainConfig) -> None:
     keras = _keras()
-    opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=config.momentum)
+    if config.optimizer == "adam":
+        opt = keras.optimizers.Adam(learning_rate=learning_rate)
+    else:
+        opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=config.momentum)
     metrics = ["accuracy"] if loss == "categorical_crossentropy" else []
     model.compile(loss=loss, optimizer=opt, metrics=metrics)
 

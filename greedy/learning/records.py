@@ -35,6 +35,8 @@ class StageRecord:
     train_mse: float = math.nan
     test_mse: float = math.nan
     dataset: str = "blobs"
+    # Accuracy on a large sample of the data's generative model, where the data set has one.
+    population_accuracy: float = math.nan
 
 
 COLUMNS = [f.name for f in fields(StageRecord)]

@@ -1,7 +1,11 @@
 """Pure fitting code: initialize, forward and train a batch of networks (leading axis = seed).
 
 No state, no I/O: every function maps arrays to arrays. A whole fit (shuffling, mini-batches,
-SGD with momentum) is one compiled ``lax.scan``, vmapped over seeds.
+SGD with momentum or Adam) is one compiled ``lax.scan``, vmapped over seeds.
+
+Networks are plain MLPs, or (end to end only) MLPs with batch normalization or residual
+connections: a hidden layer's parameters are ``(w, b)``, or ``(w, beta, gamma)`` with batch
+normalization.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ import numpy as np
 from greedy.learning.config import SMALL_UNIFORM_LIMIT
 from greedy.learning.mlp import LEAKY_SLOPE
 
-Params = list[tuple[jax.Array, jax.Array]]
+Params = list[tuple[jax.Array, ...]]
+
+ARCHITECTURES = ("plain", "batch_norm", "residual")
+# Keras' defaults, so that both engines' Adam and batch normalization are the same algorithm.
+BATCH_NORM_EPSILON = 1e-3
+ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-7
 
 
 class KeyPurpose(IntEnum):
@@ -56,6 +65,8 @@ def _init_dense(key: jax.Array, fan_in: int, fan_out: int, initializer: str) -> 
         limit = math.sqrt(6 / fan_in)
     elif initializer == "glorot_uniform":
         limit = math.sqrt(6 / (fan_in + fan_out))
+    elif initializer == "standard_uniform":
+        limit = 1 / math.sqrt(fan_in)
     else:
         limit = SMALL_UNIFORM_LIMIT
     w = jax.random.uniform(key, (fan_in, fan_out), jnp.float32, -limit, limit)
@@ -74,12 +85,53 @@ def hidden_features(hidden: Params, x: jax.Array, activation: str) -> jax.Array:
     return x
 
 
-def _apply(params: Params, x: jax.Array, activation: str, frozen: int) -> jax.Array:
-    """Output pre-activations of hidden layers + a linear head; the first ``frozen`` layers get no gradient."""
-    for i, (w, b) in enumerate(params[:-1]):
+def _standardize(z: jax.Array, stats: tuple[jax.Array, jax.Array]) -> jax.Array:
+    mean, var = stats
+    return (z - mean) / jnp.sqrt(var + BATCH_NORM_EPSILON)
+
+
+def _moments(z: jax.Array, rows: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+    """Per-unit mean and (biased) variance over the rows of z, or over the rows whose weight is 1."""
+    if rows is None:
+        return jnp.mean(z, 0), jnp.var(z, 0)
+    w = rows[:, None] / jnp.sum(rows)
+    mean = jnp.sum(w * z, 0)
+    return mean, jnp.sum(w * (z - mean) ** 2, 0)
+
+
+def _apply(
+    params: Params,
+    x: jax.Array,
+    activation: str,
+    frozen: int,
+    architecture: str = "plain",
+    rows: jax.Array | None = None,
+    reference: jax.Array | None = None,
+) -> jax.Array:
+    """Output pre-activations of hidden layers + a linear head; the first ``frozen`` layers get no gradient.
+
+    With batch normalization, each hidden layer standardizes its pre-activations with the
+    statistics of this batch (training; ``rows`` weights the padded batch's rows) or, when
+    ``reference`` is given, of the network's pass over those inputs (the whole training set,
+    so a trained network is scored deterministically, without running averages).
+    """
+    for i, layer in enumerate(params[:-1]):
         if i < frozen:
-            w, b = jax.lax.stop_gradient(w), jax.lax.stop_gradient(b)
-        x = _activate(x @ w + b, activation)
+            layer = jax.tree_util.tree_map(jax.lax.stop_gradient, layer)
+        z = x @ layer[0]
+        if architecture == "batch_norm":
+            beta, gamma = layer[1], layer[2]
+            if reference is None:
+                stats = _moments(z, rows)
+            else:
+                z_ref = reference @ layer[0]
+                stats = _moments(z_ref)
+                reference = _activate(gamma * _standardize(z_ref, stats) + beta, activation)
+            h = _activate(gamma * _standardize(z, stats) + beta, activation)
+        else:
+            h = _activate(z + layer[1], activation)
+        # A residual block adds its input back wherever the widths match (every hidden layer but the first).
+        x = x + h if architecture == "residual" and x.shape[-1] == h.shape[-1] else h
     w, b = params[-1]
     return x @ w + b
 
@@ -89,9 +141,21 @@ def _in_axis(x: jax.Array) -> int | None:
     return 0 if x.ndim == 3 else None
 
 
-def forward_batch(params: Params, x: jax.Array, activation: str) -> jax.Array:
-    """Output pre-activations of a batch of networks on shared or per-seed inputs."""
-    return jax.vmap(lambda p, xx: _apply(p, xx, activation, 0), in_axes=(0, _in_axis(x)))(params, x)
+def forward_batch(
+    params: Params, x: jax.Array, activation: str, architecture: str = "plain", reference: jax.Array | None = None
+) -> jax.Array:
+    """Output pre-activations of a batch of networks on shared or per-seed inputs.
+
+    Batch-normalized networks need ``reference``: the training inputs whose statistics they use.
+    """
+    if architecture != "batch_norm":
+        return jax.vmap(lambda p, xx: _apply(p, xx, activation, 0, architecture), in_axes=(0, _in_axis(x)))(params, x)
+    if reference is None:
+        raise ValueError("a batch-normalized network is scored with its training inputs' statistics: pass reference")
+    return jax.vmap(
+        lambda p, xx, rr: _apply(p, xx, activation, 0, architecture, reference=rr),
+        in_axes=(0, _in_axis(x), _in_axis(reference)),
+    )(params, x, reference)
 
 
 def features_batch(hidden: Params, x: jax.Array, activation: str) -> jax.Array:
@@ -126,8 +190,47 @@ def shuffled_indices(key: jax.Array, n: int) -> jax.Array:
     return (packed & ((1 << index_bits) - 1)).astype(jnp.int32)
 
 
+def _sgd(params: Params):
+    """SGD with momentum, as Keras does it: v <- momentum * v - lr * g; p <- p + v."""
+
+    def update(p, state, g, lr, momentum):
+        v = jax.tree_util.tree_map(lambda v_, g_: momentum * v_ - lr * g_, state, g)
+        return jax.tree_util.tree_map(lambda p_, v_: p_ + v_, p, v), v
+
+    return jax.tree_util.tree_map(jnp.zeros_like, params), update
+
+
+def _adam(params: Params):
+    """Adam with Keras' defaults and update order (bias correction folded into the step size)."""
+
+    def update(p, state, g, lr, momentum):
+        m, v, t = state
+        t = t + 1
+        alpha = lr * jnp.sqrt(1 - ADAM_BETA_2**t) / (1 - ADAM_BETA_1**t)
+        m = jax.tree_util.tree_map(lambda m_, g_: m_ + (g_ - m_) * (1 - ADAM_BETA_1), m, g)
+        v = jax.tree_util.tree_map(lambda v_, g_: v_ + (g_ * g_ - v_) * (1 - ADAM_BETA_2), v, g)
+        p = jax.tree_util.tree_map(lambda p_, m_, v_: p_ - m_ * alpha / (jnp.sqrt(v_) + ADAM_EPSILON), p, m, v)
+        return p, (m, v, t)
+
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    return (zeros, zeros, jnp.float32(0)), update
+
+
+OPTIMIZERS = {"sgd": _sgd, "adam": _adam}
+
+
 @cache
-def _trainer(activation: str, loss: str, epochs: int, batch_size: int, frozen: int, x_per_seed: bool, y_per_seed: bool):
+def _trainer(
+    activation: str,
+    loss: str,
+    epochs: int,
+    batch_size: int,
+    frozen: int,
+    x_per_seed: bool,
+    y_per_seed: bool,
+    optimizer: str = "sgd",
+    architecture: str = "plain",
+):
     """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum) -> (params, epoch losses)."""
 
     def fit_one(params, x, y, key, lr, momentum):
@@ -137,28 +240,26 @@ def _trainer(activation: str, loss: str, epochs: int, batch_size: int, frozen: i
         mask = (jnp.arange(n_batches * batch_size) < n).reshape(n_batches, batch_size).astype(jnp.float32)
 
         def batch_loss(p, xb, yb, mb):
-            rows = _row_loss(_apply(p, xb, activation, frozen), yb, loss)
+            rows = _row_loss(_apply(p, xb, activation, frozen, architecture, rows=mb), yb, loss)
             return jnp.sum(rows * mb) / jnp.sum(mb)
 
         grad = jax.value_and_grad(batch_loss)
+        state0, update = OPTIMIZERS[optimizer](params)
 
         def epoch(carry, k):
             perm = shuffled_indices(k, n)
             idx = jnp.concatenate([perm, jnp.zeros((pad,), perm.dtype)]).reshape(n_batches, batch_size)
 
             def step(carry, inp):
-                p, v = carry
+                p, state = carry
                 bi, mb = inp
                 value, g = grad(p, x[bi], y[bi], mb)
-                v = jax.tree_util.tree_map(lambda v_, g_: momentum * v_ - lr * g_, v, g)
-                p = jax.tree_util.tree_map(lambda p_, v_: p_ + v_, p, v)
-                return (p, v), value * jnp.sum(mb)
+                return update(p, state, g, lr, momentum), value * jnp.sum(mb)
 
             carry, sums = jax.lax.scan(step, carry, (idx, mask))
             return carry, jnp.sum(sums) / n
 
-        velocity = jax.tree_util.tree_map(jnp.zeros_like, params)
-        (params, _), losses = jax.lax.scan(epoch, (params, velocity), jax.random.split(key, epochs))
+        (params, _), losses = jax.lax.scan(epoch, (params, state0), jax.random.split(key, epochs))
         return params, losses
 
     return jax.jit(jax.vmap(fit_one, in_axes=(0, 0 if x_per_seed else None, 0 if y_per_seed else None, 0, None, None)))
@@ -177,13 +278,16 @@ def train(
     epochs: int,
     batch_size: int,
     frozen: int = 0,
+    optimizer: str = "sgd",
+    architecture: str = "plain",
 ) -> tuple[Params, np.ndarray]:
     """Fit a batch of networks (leading axis = seed); x and y are shared (2-D) or per seed (3-D).
 
-    ``loss`` is "ce" (softmax cross-entropy on one-hot targets) or "mse". Returns the trained
-    parameters and each seed's mean loss per epoch.
+    ``loss`` is "ce" (softmax cross-entropy on one-hot targets) or "mse"; ``optimizer`` "sgd"
+    (with ``momentum``) or "adam" (which ignores ``momentum``). Returns the trained parameters
+    and each seed's mean loss per epoch.
     """
-    fn = _trainer(activation, loss, epochs, batch_size, frozen, x.ndim == 3, y.ndim == 3)
+    fn = _trainer(activation, loss, epochs, batch_size, frozen, x.ndim == 3, y.ndim == 3, optimizer, architecture)
     params, losses = fn(params, x, y, keys, jnp.float32(learning_rate), jnp.float32(momentum))
     return params, np.asarray(losses)
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 
 import jax
+import jax.numpy as jnp
 
 from greedy.learning.config import (
     FINE_TUNE_WHEN,
@@ -25,6 +26,7 @@ from greedy.learning.config import (
 from greedy.learning.data import Dataset
 from greedy.learning.jax_engine import scores
 from greedy.learning.jax_engine.fit import (
+    ARCHITECTURES,
     KeyPurpose,
     Params,
     features_batch,
@@ -57,6 +59,7 @@ def _fit(config: TrainConfig, loss: str, epochs: int | None = None, learning_rat
         loss=loss,
         learning_rate=config.learning_rate if learning_rate is None else learning_rate,
         momentum=config.momentum,
+        optimizer=config.optimizer,
         epochs=config.epochs if epochs is None else epochs,
         batch_size=config.batch_size,
     )
@@ -73,7 +76,7 @@ def _fine_tune(log: StageLog, network: Params, config: TrainConfig, method: str,
         purpose_keys(chunk.keys, stage, KeyPurpose.FINE_TUNE_FIT),
         **_fit(config, "ce", config.fine_tune_epochs, config.fine_tune_learning_rate),
     )
-    accuracies = scores.network_accuracies(tuned, a.x_train, a.y_train, a.x_test, a.y_test, config.activation)
+    accuracies = scores.network_accuracies(tuned, a.scored_splits(), config.activation)
     diverged = scores.divergence(losses, tuned)
     log.add(
         f"{method}+fine_tune", stage + 2, time.perf_counter() - start, losses, diverged, accuracies, stops_seeds=False
@@ -104,24 +107,26 @@ def _new_layer(keys: jax.Array, stage: int, n_features: int, config: TrainConfig
     return new, purpose_keys(keys, stage, KeyPurpose.FIT)
 
 
+def _head_accuracies(head, features: dict, splits: dict) -> dict:
+    """Per seed, ``{split}_accuracy`` of a linear head on each split's features."""
+    return {f"{name}_accuracy": scores.accuracy(linear_batch(head, f), splits[name][1]) for name, f in features.items()}
+
+
 def _supervised_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str) -> None:
     keys, a = chunk.keys, chunk.arrays
     hidden: Params = []
     head = init_batch(purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, shape.n_classes, "glorot_uniform")
-    f_train, f_test = a.x_train, a.x_test
+    splits = a.scored_splits()
+    features = {name: x for name, (x, _) in splits.items()}
     for stage in range(config.n_added_layers + 1):
         if not any(log.alive):
             break
         start = time.perf_counter()
         new, fit_keys = _new_layer(keys, stage, shape.n_features, config)
-        (new, head), losses = train([new, head], f_train, a.y_train_hot, fit_keys, **_fit(config, "ce"))
+        (new, head), losses = train([new, head], features["train"], a.y_train_hot, fit_keys, **_fit(config, "ce"))
         hidden.append(new)
-        f_train = features_batch([new], f_train, config.activation)
-        f_test = features_batch([new], f_test, config.activation)
-        stage_scores = {
-            "train_accuracy": scores.accuracy(linear_batch(head, f_train), a.y_train),
-            "test_accuracy": scores.accuracy(linear_batch(head, f_test), a.y_test),
-        }
+        features = {name: features_batch([new], f, config.activation) for name, f in features.items()}
+        stage_scores = _head_accuracies(head, features, splits)
         diverged = scores.divergence(losses, [new, head])
         _finish_stage(
             log, config, fine_tune, "supervised_greedy", stage, start, losses, diverged, stage_scores, [*hidden, head]
@@ -163,7 +168,8 @@ def _autoencoder_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, 
     keys, a = chunk.keys, chunk.arrays
     hidden: Params = []
     recon = init_batch(purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, shape.n_features, "glorot_uniform")
-    f_pre, f_train, f_test = a.x_pretrain, a.x_train, a.x_test
+    splits = a.scored_splits()
+    f_pre, features = a.x_pretrain, {name: x for name, (x, _) in splits.items()}
     for stage in range(config.n_added_layers + 1):
         if not any(log.alive):
             break
@@ -171,13 +177,13 @@ def _autoencoder_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, 
         new, fit_keys = _new_layer(keys, stage, shape.n_features, config)
         (new, recon), losses = train([new, recon], f_pre, a.x_pretrain, fit_keys, **_fit(config, "mse"))
         hidden.append(new)
-        f_pre, f_train, f_test = (features_batch([new], f, config.activation) for f in (f_pre, f_train, f_test))
-        head, head_losses = _probe_head(chunk, config, stage, shape.n_classes, f_train)
+        f_pre = features_batch([new], f_pre, config.activation)
+        features = {name: features_batch([new], f, config.activation) for name, f in features.items()}
+        head, head_losses = _probe_head(chunk, config, stage, shape.n_classes, features["train"])
         stage_scores = {
-            "train_mse": scores.mse(linear_batch(recon, f_train), a.x_train),
-            "test_mse": scores.mse(linear_batch(recon, f_test), a.x_test),
-            "train_accuracy": scores.accuracy(linear_batch(head, f_train), a.y_train),
-            "test_accuracy": scores.accuracy(linear_batch(head, f_test), a.y_test),
+            "train_mse": scores.mse(linear_batch(recon, features["train"]), a.x_train),
+            "test_mse": scores.mse(linear_batch(recon, features["test"]), a.x_test),
+            **_head_accuracies(head, features, splits),
         }
         diverged = scores.first_divergence(
             scores.divergence(losses, [new, recon]), scores.divergence(head_losses, [head])
@@ -206,13 +212,20 @@ def autoencoder_greedy(
     )
 
 
-def initial_network(keys: jax.Array, n_features: int, n_outputs: int, depth: int, config: TrainConfig) -> Params:
-    """A batch (one per key) of freshly initialized networks with ``depth`` Dense layers."""
+def initial_network(
+    keys: jax.Array, n_features: int, n_outputs: int, depth: int, config: TrainConfig, architecture: str = "plain"
+) -> Params:
+    """A batch (one per key) of freshly initialized networks with ``depth`` Dense layers.
+
+    With batch normalization, each hidden layer's bias is the normalization's shift (beta) and
+    gains a scale (gamma), initialized to 1 as Keras does.
+    """
     params: Params = []
     fan_in = n_features
     for i in range(depth - 1):
         layer_keys = purpose_keys(keys, depth, KeyPurpose.NETWORK_HIDDEN_INIT + i)
-        params.append(init_batch(layer_keys, fan_in, config.width, config.initializer))
+        w, b = init_batch(layer_keys, fan_in, config.width, config.initializer)
+        params.append((w, b, jnp.ones_like(b)) if architecture == "batch_norm" else (w, b))
         fan_in = config.width
     params.append(
         init_batch(purpose_keys(keys, depth, KeyPurpose.NETWORK_OUTPUT_INIT), fan_in, n_outputs, "glorot_uniform")
@@ -221,18 +234,21 @@ def initial_network(keys: jax.Array, n_features: int, n_outputs: int, depth: int
 
 
 def _end_to_end_chunk(
-    chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, depths: list[int]
+    chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, depths: list[int], architecture: str
 ) -> None:
     keys, a = chunk.keys, chunk.arrays
+    method = "end_to_end" if architecture == "plain" else f"end_to_end+{architecture}"
     for depth in depths:
         start = time.perf_counter()
-        params = initial_network(keys, shape.n_features, shape.n_classes, depth, config)
+        params = initial_network(keys, shape.n_features, shape.n_classes, depth, config, architecture)
         fit_keys = purpose_keys(keys, depth, KeyPurpose.FIT)
-        params, losses = train(params, a.x_train, a.y_train_hot, fit_keys, **_fit(config, "ce"))
-        accuracies = scores.network_accuracies(params, a.x_train, a.y_train, a.x_test, a.y_test, config.activation)
+        params, losses = train(
+            params, a.x_train, a.y_train_hot, fit_keys, **_fit(config, "ce"), architecture=architecture
+        )
+        accuracies = scores.network_accuracies(params, a.scored_splits(), config.activation, architecture)
         log.keep(depth, params)
         diverged = scores.divergence(losses, params)
-        log.add("end_to_end", depth, time.perf_counter() - start, losses, diverged, accuracies, stops_seeds=False)
+        log.add(method, depth, time.perf_counter() - start, losses, diverged, accuracies, stops_seeds=False)
 
 
 def end_to_end(
@@ -241,12 +257,30 @@ def end_to_end(
     seeds: Sequence[int] = (0,),
     *,
     depths: Sequence[int] | None = None,
+    architecture: str = "plain",
     chunk_size: int = DEFAULT_CHUNK,
     keep_layers: Networks | None = None,
 ) -> list[StageRecord]:
-    """Baseline: each depth's network from random init, all weights trained together."""
+    """Baseline: each depth's network from random init, all weights trained together.
+
+    ``architecture``: "plain" (the tutorial's MLP), "batch_norm" (each hidden layer's
+    pre-activations batch-normalized; scored with its training inputs' statistics) or
+    "residual" (each hidden layer after the first adds its input to its output); the latter two
+    are recorded as method ``end_to_end+ARCHITECTURE`` and cannot be kept as plain layers.
+    """
     seed_list, shape = _check_run_inputs(config, seeds, "none", chunk_size, data)
     depth_list = check_depths(depths, config)
+    check_choice("architecture", architecture, ARCHITECTURES)
+    if architecture != "plain" and keep_layers is not None:
+        raise ValueError(f"keep_layers holds plain layers; architecture={architecture!r} networks cannot be kept")
     return _run_chunks(
-        _end_to_end_chunk, data, seed_list, chunk_size, keep_layers, config, shape=shape, depths=depth_list
+        _end_to_end_chunk,
+        data,
+        seed_list,
+        chunk_size,
+        keep_layers,
+        config,
+        shape=shape,
+        depths=depth_list,
+        architecture=architecture,
     )

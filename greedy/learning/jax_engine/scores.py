@@ -12,9 +12,8 @@ from greedy.learning.jax_engine.fit import Params, forward_batch
 def divergence(losses: np.ndarray, params: Params) -> list[int | None]:
     """Per seed: first epoch (1-based) with a non-finite loss or non-finite final weights, else None."""
     finite_w = np.ones(losses.shape[0], bool)
-    for w, b in params:
-        finite_w &= np.isfinite(np.asarray(w)).reshape(len(finite_w), -1).all(1)
-        finite_w &= np.isfinite(np.asarray(b)).reshape(len(finite_w), -1).all(1)
+    for leaf in jax.tree_util.tree_leaves(params):
+        finite_w &= np.isfinite(np.asarray(leaf)).reshape(len(finite_w), -1).all(1)
     out: list[int | None] = []
     for s in range(losses.shape[0]):
         bad = np.flatnonzero(~np.isfinite(losses[s]))
@@ -41,9 +40,16 @@ def mse(out: jax.Array, x) -> np.ndarray:
     return np.mean(diff**2, axis=(-2, -1))
 
 
-def network_accuracies(params: Params, x_train, y_train, x_test, y_test, activation: str) -> dict[str, np.ndarray]:
-    """Per seed, train and test accuracy of a batch of whole networks."""
+def network_accuracies(
+    params: Params, splits: dict[str, tuple], activation: str, architecture: str = "plain"
+) -> dict[str, np.ndarray]:
+    """Per seed, the accuracy of a batch of whole networks on each split: ``{split}_accuracy``.
+
+    ``splits`` maps a name to (inputs, labels) and holds "train": a batch-normalized network
+    standardizes with the statistics of its training inputs.
+    """
+    reference = splits["train"][0] if architecture == "batch_norm" else None
     return {
-        "train_accuracy": accuracy(forward_batch(params, x_train, activation), y_train),
-        "test_accuracy": accuracy(forward_batch(params, x_test, activation), y_test),
+        f"{name}_accuracy": accuracy(forward_batch(params, x, activation, architecture, reference), y)
+        for name, (x, y) in splits.items()
     }

@@ -40,6 +40,9 @@ class SeedArrays:
     y_test: np.ndarray
     x_pretrain: jax.Array
     names: list[str]  # the data set's name, per seed
+    # The population sample, if the data has one: 2-D when every seed shares one (the usual case).
+    x_population: jax.Array | None = None
+    y_population: np.ndarray | None = None
 
     @classmethod
     def of(cls, data: Data, picks: list[int]) -> SeedArrays:
@@ -57,7 +60,28 @@ class SeedArrays:
             y_test=stack([d.y_test for d in parts]),
             x_pretrain=jnp.asarray(stack([d.x_pretrain for d in parts])),
             names=names,
+            **_population(parts, stack),
         )
+
+    def scored_splits(self) -> dict[str, tuple[jax.Array, np.ndarray]]:
+        """The splits every network is scored on, by name: train, test and, where there is one, population."""
+        splits = {"train": (self.x_train, self.y_train), "test": (self.x_test, self.y_test)}
+        if self.x_population is not None:
+            splits["population"] = (self.x_population, self.y_population)
+        return splits
+
+
+def _population(parts: list[Dataset], stack) -> dict:
+    """The population arrays of a chunk: one shared copy when every seed's data set holds the same one."""
+    first = parts[0]
+    if first.x_population is None:
+        return {}
+    if all(d.x_population is first.x_population and d.y_population is first.y_population for d in parts):
+        return {"x_population": jnp.asarray(first.x_population), "y_population": np.asarray(first.y_population)}
+    return {
+        "x_population": jnp.asarray(stack([d.x_population for d in parts])),
+        "y_population": stack([d.y_population for d in parts]),
+    }
 
 
 @dataclass(frozen=True)
@@ -95,12 +119,13 @@ def check_data(data: object, n_seeds: int) -> Dataset:
     first = data[0]
 
     def shapes(d: Dataset) -> tuple:
-        return (d.x_train.shape, d.x_test.shape, d.x_pretrain.shape, d.n_classes)
+        population = None if d.x_population is None else d.x_population.shape
+        return (d.x_train.shape, d.x_test.shape, d.x_pretrain.shape, d.n_classes, population)
 
     for i, d in enumerate(data):
         if shapes(d) != shapes(first):
             raise ValueError(
-                f"data[{i}] has shapes (x_train, x_test, x_pretrain, classes) {shapes(d)}, "
+                f"data[{i}] has shapes (x_train, x_test, x_pretrain, classes, population) {shapes(d)}, "
                 f"data[0] has {shapes(first)}: per-seed data sets must have equal shapes"
             )
     return first

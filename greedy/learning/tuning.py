@@ -1,0 +1,92 @@
+"""Choosing a method's training settings on validation data carved from the training data.
+
+The test split and the population are never seen: every seed's training rows are split
+(stratified) into train and validation, the procedure is run at each point of a stated grid,
+and the point with the best mean validation accuracy at the chosen depth wins.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
+from greedy.learning.data import Dataset, validation_split
+from greedy.learning.records import StageRecord, to_frame
+
+Procedure = Callable[..., list[StageRecord]]
+
+
+def settings_grid(**values: Sequence[object]) -> list[dict[str, object]]:
+    """Every combination of the given settings: ``settings_grid(learning_rate=[0.01, 0.1], optimizer=["sgd"])``."""
+    if not values:
+        raise ValueError("settings_grid needs at least one setting, e.g. learning_rate=[0.003, 0.01, 0.03]")
+    for name, options in values.items():
+        if isinstance(options, str | bytes) or not isinstance(options, Sequence) or not options:
+            raise ValueError(f"{name} must be a non-empty list of values to try, got {options!r}")
+    names = list(values)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The chosen settings, the config they make, and every grid point's validation score."""
+
+    chosen: dict[str, object]
+    config: TrainConfig
+    table: pd.DataFrame  # one row per grid point: its settings, mean validation accuracy, seeds, diverged
+
+
+def tune(
+    procedure: Procedure,
+    data: Dataset | Sequence[Dataset],
+    config: TrainConfig,
+    seeds: Sequence[int],
+    grid: list[dict[str, object]],
+    *,
+    depth: int,
+    fraction: float = 0.2,
+    **procedure_kwargs: object,
+) -> Tuning:
+    """Run ``procedure`` (a fast-engine procedure such as ``jax_engine.end_to_end``) at every grid point.
+
+    ``data`` is one data set or one per seed (each seed carves its own validation split); the
+    score is the mean over seeds of the validation accuracy of the depth-``depth`` network, a
+    seed that diverged on the way counting at chance (1 / classes). Ties go to the earlier grid point.
+    """
+    seed_list = check_seeds(seeds)
+    check_positive_int("depth", depth)
+    if not grid:
+        raise ValueError("grid must hold at least one point (see settings_grid)")
+    configs = [config.with_(**point) for point in grid]  # every point checked before any work
+    per_seed = [data] * len(seed_list) if isinstance(data, Dataset) else list(data)
+    if len(per_seed) != len(seed_list):
+        raise ValueError(f"data must hold one Dataset per seed: got {len(per_seed)} for {len(seed_list)} seeds")
+    validation = [validation_split(d, fraction, random_state=s) for d, s in zip(per_seed, seed_list, strict=True)]
+    chance = 1 / validation[0].n_classes
+    rows = []
+    for point, point_config in zip(grid, configs, strict=True):
+        df = to_frame(procedure(validation, point_config, seed_list, **procedure_kwargs))
+        at_depth = df[df.depth == depth]
+        if at_depth.empty and not (df.status == "diverged").any():
+            raise ValueError(f"the procedure trained no depth-{depth} network; choose a depth it trains")
+        # A seed that diverged (at this depth, or earlier in a greedy stack) counts at chance.
+        by_seed = at_depth.groupby("seed").test_accuracy.last().reindex(seed_list).fillna(chance)
+        failed = len(seed_list) - int(at_depth[at_depth.status == "ok"].seed.nunique())
+        sd = float(by_seed.std(ddof=1)) if len(by_seed) > 1 else math.nan
+        rows.append(
+            {
+                **point,
+                "validation_accuracy": float(by_seed.mean()),
+                "standard_error": sd / math.sqrt(len(by_seed)),
+                "n_seeds": len(by_seed),
+                "diverged": failed,
+            }
+        )
+    table = pd.DataFrame(rows)
+    best = int(table.validation_accuracy.to_numpy().argmax())
+    return Tuning(chosen=dict(grid[best]), config=configs[best], table=table)
