@@ -162,3 +162,23 @@ def test_standard_initialization_limit():
     w, _ = init_batch(jax.random.split(jax.random.PRNGKey(0), 2), 25, 400, "standard_uniform")
     assert float(jnp.abs(w).max()) <= 1 / 5 + 1e-7
     assert float(jnp.abs(w).max()) > 0.19  # the limit is reached, not a smaller one
+
+
+@pytest.mark.parametrize("architecture", ["plain", "batch_norm"])
+@pytest.mark.parametrize("per_seed", [False, True])
+def test_correct_counts_equal_the_forward_pass_in_any_block_size(architecture, per_seed):
+    from greedy.learning.jax_engine import initial_network
+    from greedy.learning.jax_engine.fit import correct_counts
+
+    rng = np.random.default_rng(3)
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(3))
+    params = initial_network(keys, 2, 3, 4, TrainConfig(), architecture)
+    shape = (3, 1000, 2) if per_seed else (1000, 2)
+    x = jnp.asarray(rng.normal(size=shape).astype(np.float32))
+    y = rng.integers(0, 3, size=shape[:-1])
+    reference = jnp.asarray(rng.normal(size=(3, 50, 2) if per_seed else (50, 2)).astype(np.float32))
+    logits = forward_batch(params, x, "relu", architecture, reference=reference)
+    expected = (np.asarray(jnp.argmax(logits, -1)) == y).sum(-1)
+    for block in (64, 999, 4096):  # padded, barely padded, one block larger than the sample
+        counts = correct_counts(params, x, y, "relu", architecture, reference, block=block)
+        np.testing.assert_array_equal(counts, expected)

@@ -84,3 +84,37 @@ def test_the_few_labels_verdict_follows_the_comparisons():
     assert few_labels_verdict(comparison(0.1), comparison(0.0)).startswith("**Confirmed here**")
     assert few_labels_verdict(comparison(0.0), comparison(0.0)).startswith("**Not confirmed here**")
     assert few_labels_verdict(comparison(0.1), comparison(0.2)).startswith("**Not confirmed here**")
+
+
+def test_fair_comparison_trains_every_contender_with_its_chosen_settings():
+    from greedy.analysis.baselines import against, at_depth_summary, fair_comparison
+    from greedy.learning.config import TrainConfig
+    from greedy.learning.data import resampled_blobs
+    from greedy.learning.tuning import settings_grid
+
+    data, tuning_data = resampled_blobs(range(3), n_population=500), resampled_blobs(range(50, 53), n_population=500)
+    config = TrainConfig(epochs=3, head_epochs=3)
+    grid = settings_grid(optimizer=["sgd", "adam"], learning_rate=[0.01])
+    records, tuning = fair_comparison(
+        data, {"relu + he_uniform": config}, range(3), tuning_data, range(50, 53), [2, 3], grid
+    )
+    assert tuning.chosen.sum() == 4  # one choice per contender
+    assert set(records.contender) == {
+        "supervised_greedy",
+        "end_to_end",
+        "batch_norm",
+        "residual",
+        "end_to_end_equal_budget",
+    }
+    assert set(records.depth) == {2, 3} and records.population_accuracy.notna().all()
+    for contender in ("supervised_greedy", "end_to_end"):
+        assert set(records[records.contender == contender].settings) == {"tuned", "tutorial"}
+    # The equal-budget network of depth 2 is the tuned one (one stage's epochs); at depth 3 it trained twice as long.
+    tuned = records[(records.contender == "end_to_end") & (records.settings == "tuned")].set_index(["depth", "seed"])
+    equal = records[records.contender == "end_to_end_equal_budget"].set_index(["depth", "seed"])
+    assert tuned.loc[2].final_loss.equals(equal.loc[2].final_loss)
+    assert not tuned.loc[3].final_loss.equals(equal.loc[3].final_loss)
+    summary = at_depth_summary(records, 3, ceiling=0.8)
+    assert len(summary) == 7 and (summary.n == 3).all()
+    table, numbers = against(records, 3, "greedy_tuned")
+    assert len(table) == 6 and "relu_he_greedy_tuned_minus_batch_norm_diff" in numbers

@@ -117,8 +117,13 @@ def facet_bands_figure(
     ylabel: str | None = None,
     log_y: bool = False,
     bounds: Bounds = FRACTION,
+    ceiling: float | None = None,
+    ceiling_label: str = "Bayes-optimal",
 ):
-    """One panel per value of ``facet`` (two columns); in each, mean and 95% CI band of ``value`` per ``group``."""
+    """One panel per value of ``facet`` (two columns); in each, mean and 95% CI band of ``value`` per ``group``.
+
+    ``ceiling``, if given, is drawn in every panel as a dashed line (a reference such as the Bayes rate).
+    """
     facets = list(dict.fromkeys(df[facet]))
     cols = min(2, len(facets))
     rows = math.ceil(len(facets) / cols)
@@ -136,6 +141,8 @@ def facet_bands_figure(
                 ax.errorbar(s[x], s["mean"], yerr=yerr, fmt="o", color=f"C{i}", capsize=3, label=str(g))
                 continue
             _band(ax, s, x, f"C{i}", str(g), bounds)
+        if ceiling is not None:
+            ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label=ceiling_label)
         ax.set_title(str(name))
         ax.set(xlabel=x, ylabel=ylabel or value)
         if log_y:

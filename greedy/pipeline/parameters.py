@@ -66,6 +66,13 @@ def _labels_per_class(name: str, value: object) -> None:
             check_positive_int(name, k)
 
 
+def _depths(name: str, value: object) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{name} must be a non-empty list of integers >= 2 (Dense layers incl. output), got {value!r}")
+    for d in value:
+        _depth(name, d)
+
+
 # The parameters the study's notebooks share, checked as the library checks them.
 RANGES: dict[str, Callable[[str, object], object]] = {
     "n_seeds": check_positive_int,
@@ -77,6 +84,9 @@ RANGES: dict[str, Callable[[str, object], object]] = {
     "width": check_positive_int,
     "depth": _depth,
     "gradient_depth": _depth,
+    "depths": _depths,
+    "n_tuning_seeds": check_positive_int,
+    "n_population": check_positive_int,
     "population_draws": check_positive_int,
     "fine_tune_learning_rate": check_positive_float,
     "backend": lambda name, value: check_choice(name, value, BACKENDS),
