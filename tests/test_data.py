@@ -103,3 +103,35 @@ def test_standardizing_scales_the_population_with_the_training_statistics():
     s = standardized(d)
     mean, std = d.x_train.mean(0), d.x_train.std(0)
     np.testing.assert_allclose(s.x_population, (d.x_population - mean) / std, rtol=1e-4, atol=1e-4)
+
+
+def test_mnist1d_is_generated_offline_as_published_and_leaves_global_random_state_alone():
+    import random
+
+    from sklearn.linear_model import LogisticRegression
+
+    from greedy.learning.data import MNIST1D_SHA256, dataset_checksum, mnist1d
+
+    np.random.seed(123)
+    random.seed(123)
+    before = (np.random.get_state()[1].copy(), random.getstate())
+    data = mnist1d()
+    assert np.array_equal(np.random.get_state()[1], before[0]) and random.getstate() == before[1]
+    assert (data.x_train.shape, data.x_test.shape, data.n_classes) == ((4000, 40), (1000, 40), 10)
+    assert dataset_checksum(data) == MNIST1D_SHA256, "MNIST-1D generates other arrays: a changed NumPy or SciPy?"
+    # The published reference: logistic regression about 32% on the standard split.
+    score = LogisticRegression(max_iter=2000).fit(data.x_train, data.y_train).score(data.x_test, data.y_test)
+    assert 0.25 < score < 0.40
+
+
+def test_mnist1d_never_reaches_the_network(monkeypatch):
+    import requests
+
+    from greedy.learning.data import mnist1d
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("MNIST-1D must be generated, not downloaded")
+
+    monkeypatch.setattr(requests, "get", refuse)
+    monkeypatch.setattr(requests.Session, "request", refuse)
+    assert len(mnist1d().x_train) == 4000

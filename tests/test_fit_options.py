@@ -182,3 +182,45 @@ def test_correct_counts_equal_the_forward_pass_in_any_block_size(architecture, p
     for block in (64, 999, 4096):  # padded, barely padded, one block larger than the sample
         counts = correct_counts(params, x, y, "relu", architecture, reference, block=block)
         np.testing.assert_array_equal(counts, expected)
+
+
+def test_zero_corruption_reproduces_the_plain_autoencoder_exactly(blob_data):
+    from greedy.learning.data import standardized
+    from greedy.learning.jax_engine import autoencoder_greedy
+
+    data = standardized(blob_data)
+    config = TrainConfig(n_added_layers=1, epochs=5, head_epochs=5)
+    numbers = ["train_accuracy", "test_accuracy", "final_loss", "train_mse", "test_mse"]
+    plain = to_frame(autoencoder_greedy(data, config, range(3)))[numbers]
+    for corruption in ("masking", "gaussian"):
+        zero = to_frame(autoencoder_greedy(data, config.with_(corruption=corruption), range(3)))[numbers]
+        assert zero.equals(plain), corruption
+        noisy = to_frame(autoencoder_greedy(data, config.with_(corruption=corruption, corruption_level=0.3), range(3)))
+        assert not noisy[numbers].equals(plain), corruption
+
+
+def test_corruptions_mask_and_noise_as_stated():
+    from greedy.learning.jax_engine.fit import _corrupt
+
+    x = jnp.ones((200, 500))
+    masked = np.asarray(_corrupt(x, jax.random.PRNGKey(0), "masking", jnp.float32(0.3)))
+    assert set(np.unique(masked)) == {0.0, 1.0}
+    assert abs((masked == 0).mean() - 0.3) < 0.01
+    noised = np.asarray(_corrupt(x, jax.random.PRNGKey(0), "gaussian", jnp.float32(0.5))) - 1
+    assert abs(noised.mean()) < 0.01 and abs(noised.std() - 0.5) < 0.01
+
+
+def test_corruption_settings_are_checked():
+    with pytest.raises(ValueError, match="corruption="):
+        TrainConfig(corruption="dropout")
+    with pytest.raises(ValueError, match="probability"):
+        TrainConfig(corruption="masking", corruption_level=1.0)
+    with pytest.raises(ValueError, match="needs corruption"):
+        TrainConfig(corruption_level=0.2)
+
+
+def test_the_keras_engine_refuses_corruption_before_any_work(blob_data):
+    from greedy.learning import keras_engine
+
+    with pytest.raises(ValueError, match="fast engine"):
+        keras_engine.autoencoder_greedy(blob_data, TrainConfig(corruption="masking", corruption_level=0.2))

@@ -114,7 +114,7 @@ def autoencoder_dead_units(
 
 
 def label_scarcity(
-    data: Dataset,
+    data: Dataset | Sequence[Dataset],
     labeled_per_class: list[int | None],
     seeds: Sequence[int],
     config: TrainConfig,
@@ -122,14 +122,18 @@ def label_scarcity(
 ) -> pd.DataFrame:
     """Test accuracy at ``depth`` with k labels per class: no pretraining vs the greedy methods (+ fine-tuning).
 
-    Seed s draws the labeled subset (the same for every method at that seed, so comparisons pair)
-    and the networks' initialization; the unlabeled rest feeds the autoencoder.
+    ``data`` is one data set, or one per seed (each seed its own train/test split). Seed s draws
+    the labeled subset (the same for every method at that seed, so comparisons pair) and the
+    networks' initialization; the unlabeled rest feeds the autoencoder.
     """
     seeds = check_seeds(seeds)
+    per_seed = [data] * len(seeds) if isinstance(data, Dataset) else list(data)
+    if len(per_seed) != len(seeds):
+        raise ValueError(f"data must be one Dataset or one per seed: got {len(per_seed)} for {len(seeds)} seeds")
     greedy_config = config.with_(n_added_layers=depth - 2)
     frames = []
     for k in labeled_per_class:
-        parts = [with_labeled_per_class(data, k, random_state=seed) for seed in seeds]  # one per seed
+        parts = [with_labeled_per_class(d, k, random_state=seed) for d, seed in zip(per_seed, seeds, strict=True)]
         records = jax_engine.end_to_end(parts, config, seeds, depths=[depth])
         for method in GREEDY_METHODS:
             run = getattr(jax_engine, method)(parts, greedy_config, seeds, fine_tune="last")

@@ -14,6 +14,8 @@ OPTIMIZERS = ("sgd", "adam")  # sgd uses ``momentum``; adam has Keras' defaults 
 METHODS = ("supervised_greedy", "autoencoder_greedy", "end_to_end")
 ENGINES = ("keras", "jax")
 FINE_TUNE_WHEN = ("none", "last", "every")
+# Denoising autoencoders (Vincent et al., 2008): what corrupts a stage's input while it learns to reconstruct.
+CORRUPTIONS = ("none", "masking", "gaussian")
 
 # The pre-2006 kind of initialization: uniform in [-0.05, 0.05] (Keras' RandomUniform default).
 SMALL_UNIFORM_LIMIT = 0.05
@@ -59,6 +61,10 @@ class TrainConfig:
     fine_tune_learning_rate: float = 0.001
     fine_tune_epochs: int = 200
     head_epochs: int = 100
+    # Autoencoder stages only: "masking" zeroes each input with probability corruption_level,
+    # "gaussian" adds noise of standard deviation corruption_level; the target stays clean.
+    corruption: str = "none"
+    corruption_level: float = 0.0
 
     def __post_init__(self) -> None:
         check_positive_int("width", self.width)
@@ -75,6 +81,12 @@ class TrainConfig:
         check_positive_float("fine_tune_learning_rate", self.fine_tune_learning_rate)
         check_positive_int("fine_tune_epochs", self.fine_tune_epochs)
         check_positive_int("head_epochs", self.head_epochs)
+        check_choice("corruption", self.corruption, CORRUPTIONS)
+        check_positive_float("corruption_level", self.corruption_level, allow_zero=True)
+        if self.corruption == "masking" and self.corruption_level >= 1:
+            raise ValueError(f"corruption_level for masking is a probability in [0, 1), got {self.corruption_level!r}")
+        if self.corruption == "none" and self.corruption_level != 0:
+            raise ValueError(f"corruption_level={self.corruption_level!r} needs corruption='masking' or 'gaussian'")
 
     def with_(self, **changes: object) -> TrainConfig:
         """A copy with some settings changed (validated again)."""

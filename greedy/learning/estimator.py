@@ -63,6 +63,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
     labels), "autoencoder" (each stage reconstructs its input; a softmax head is trained on the
     frozen encoder) or "none" (trained end to end from random initialization). ``fine_tune``
     then trains every weight together. ``optimizer`` is "sgd" (with ``momentum``) or "adam".
+    ``corruption`` ("masking" or "gaussian", at ``corruption_level``) makes the autoencoder stages
+    denoising autoencoders.
     ``random_state`` is the seed: initialization and shuffling.
     """
 
@@ -81,6 +83,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         fine_tune: bool = False,
         fine_tune_epochs: int = 100,
         fine_tune_learning_rate: float = 0.001,
+        corruption: str = "none",
+        corruption_level: float = 0.0,
         random_state: int = 0,
     ) -> None:
         self.pretraining = pretraining
@@ -96,6 +100,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         self.fine_tune = fine_tune
         self.fine_tune_epochs = fine_tune_epochs
         self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.corruption = corruption
+        self.corruption_level = corruption_level
         self.random_state = random_state
 
     def _config(self) -> TrainConfig:
@@ -119,6 +125,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
             head_epochs=self.epochs,
             fine_tune_epochs=self.fine_tune_epochs,
             fine_tune_learning_rate=self.fine_tune_learning_rate,
+            corruption=self.corruption,
+            corruption_level=self.corruption_level,
         )
 
     def fit(self, X, y):

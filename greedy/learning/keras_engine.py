@@ -233,6 +233,10 @@ def autoencoder_greedy(
     on the labels. Unlabeled rows (``data.x_unlabeled``) are used for the reconstruction.
     """
     check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
+    if config.corruption != "none":
+        raise ValueError(
+            f"corruption={config.corruption!r}: denoising autoencoders are an option of the fast engine (engine='jax')"
+        )
     seed_everything(seed)
     keras = _keras()
     x_pre = data.x_pretrain

@@ -264,6 +264,13 @@ def _adam(params: Params):
 OPTIMIZERS = {"sgd": _sgd, "adam": _adam}
 
 
+def _corrupt(x: jax.Array, key: jax.Array, corruption: str, level: jax.Array) -> jax.Array:
+    """A denoising autoencoder's input: masked (each value zeroed with probability level) or noised."""
+    if corruption == "masking":
+        return x * (jax.random.uniform(key, x.shape) >= level).astype(x.dtype)
+    return x + level * jax.random.normal(key, x.shape, x.dtype)
+
+
 @cache
 def _trainer(
     activation: str,
@@ -275,10 +282,15 @@ def _trainer(
     y_per_seed: bool,
     optimizer: str = "sgd",
     architecture: str = "plain",
+    corruption: str = "none",
 ):
-    """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum) -> (params, epoch losses)."""
+    """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum, level) -> (params, epoch losses).
 
-    def fit_one(params, x, y, key, lr, momentum):
+    With a corruption, each batch's inputs are corrupted with keys folded from the epoch's key
+    (which still draws the same shuffle), so ``level`` 0 trains exactly the uncorrupted fit.
+    """
+
+    def fit_one(params, x, y, key, lr, momentum, level):
         n = x.shape[0]
         n_batches = -(-n // batch_size)
         pad = n_batches * batch_size - n
@@ -297,17 +309,23 @@ def _trainer(
 
             def step(carry, inp):
                 p, state = carry
-                bi, mb = inp
-                value, g = grad(p, x[bi], y[bi], mb)
+                bi, mb = inp[0], inp[1]
+                xb = x[bi] if corruption == "none" else _corrupt(x[bi], inp[2], corruption, level)
+                value, g = grad(p, xb, y[bi], mb)
                 return update(p, state, g, lr, momentum), value * jnp.sum(mb)
 
-            carry, sums = jax.lax.scan(step, carry, (idx, mask))
+            batches = (idx, mask)
+            if corruption != "none":
+                batches += (jax.random.split(jax.random.fold_in(k, 1), n_batches),)
+            carry, sums = jax.lax.scan(step, carry, batches)
             return carry, jnp.sum(sums) / n
 
         (params, _), losses = jax.lax.scan(epoch, (params, state0), jax.random.split(key, epochs))
         return params, losses
 
-    return jax.jit(jax.vmap(fit_one, in_axes=(0, 0 if x_per_seed else None, 0 if y_per_seed else None, 0, None, None)))
+    return jax.jit(
+        jax.vmap(fit_one, in_axes=(0, 0 if x_per_seed else None, 0 if y_per_seed else None, 0, None, None, None))
+    )
 
 
 def train(
@@ -325,15 +343,21 @@ def train(
     frozen: int = 0,
     optimizer: str = "sgd",
     architecture: str = "plain",
+    corruption: str = "none",
+    corruption_level: float = 0.0,
 ) -> tuple[Params, np.ndarray]:
     """Fit a batch of networks (leading axis = seed); x and y are shared (2-D) or per seed (3-D).
 
     ``loss`` is "ce" (softmax cross-entropy on one-hot targets) or "mse"; ``optimizer`` "sgd"
-    (with ``momentum``) or "adam" (which ignores ``momentum``). Returns the trained parameters
-    and each seed's mean loss per epoch.
+    (with ``momentum``) or "adam" (which ignores ``momentum``); ``corruption`` ("masking" or
+    "gaussian", at ``corruption_level``) corrupts the inputs, never the targets. Returns the
+    trained parameters and each seed's mean loss per epoch.
     """
-    fn = _trainer(activation, loss, epochs, batch_size, frozen, x.ndim == 3, y.ndim == 3, optimizer, architecture)
-    params, losses = fn(params, x, y, keys, jnp.float32(learning_rate), jnp.float32(momentum))
+    fn = _trainer(
+        activation, loss, epochs, batch_size, frozen, x.ndim == 3, y.ndim == 3, optimizer, architecture, corruption
+    )
+    lr, momentum, level = (jnp.float32(v) for v in (learning_rate, momentum, corruption_level))
+    params, losses = fn(params, x, y, keys, lr, momentum, level)
     return params, np.asarray(losses)
 
 

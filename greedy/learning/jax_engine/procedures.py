@@ -175,7 +175,8 @@ def _autoencoder_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, 
             break
         start = time.perf_counter()
         new, fit_keys = _new_layer(keys, stage, shape.n_features, config)
-        (new, recon), losses = train([new, recon], f_pre, a.x_pretrain, fit_keys, **_fit(config, "mse"))
+        denoising = dict(corruption=config.corruption, corruption_level=config.corruption_level)
+        (new, recon), losses = train([new, recon], f_pre, a.x_pretrain, fit_keys, **_fit(config, "mse"), **denoising)
         hidden.append(new)
         f_pre = features_batch([new], f_pre, config.activation)
         features = {name: features_batch([new], f, config.activation) for name, f in features.items()}
