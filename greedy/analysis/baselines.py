@@ -191,16 +191,23 @@ def initialization_comparison(
 
 
 def summary_numbers(summary: pd.DataFrame) -> dict[str, float]:
-    """Glue numbers of ``at_depth_summary``: ``{config_key}_{key}_{mean|low|high|n_ok|gap|train}``."""
+    """Glue numbers of ``at_depth_summary``, keyed ``{config_key}_{key}_{name}``.
+
+    Names: mean, low, high, n_ok, train (mean training accuracy), and below, below_low, below_high
+    (the ceiling minus the mean, with its 95% CI).
+    """
     numbers = {}
     for row in summary.to_dict("records"):
         prefix = f"{CONFIG_KEYS[row['config']]}_{row['key']}"
+        ceiling = row["mean"] - row["gap to ceiling"]  # scored on the same sample: no noise of its own here
         numbers |= {
             f"{prefix}_mean": row["mean"],
             f"{prefix}_low": row["CI low"],
             f"{prefix}_high": row["CI high"],
             f"{prefix}_n_ok": row["n"] - row["diverged"],
-            f"{prefix}_gap": row["gap to ceiling"],
+            f"{prefix}_below": ceiling - row["mean"],
+            f"{prefix}_below_low": ceiling - row["CI high"],
+            f"{prefix}_below_high": ceiling - row["CI low"],
             f"{prefix}_train": row["train accuracy"],
         }
     return numbers
