@@ -156,9 +156,12 @@ def against(
                 continue
             c = paired_comparison(group, value, "key", reference, other)
             numbers.update(c.glue_numbers(f"{CONFIG_KEYS[config]}_{reference}_minus_{other}"))
-            rows.append({"config": config, "minus": other, **c.table_row(a=reference, b="other")})
+            label = f"{LABELS[CONTENDER_OF[other][0]]} ({CONTENDER_OF[other][1]})"
+            rows.append({"config": config, "minus": other, "label": label, **c.table_row(a=reference, b="other")})
     return pd.DataFrame(rows), numbers
 
+
+CONTENDER_OF = {key: pair for pair, key in KEYS.items()}
 
 # Short names of the configurations, for glued numbers' keys.
 CONFIG_KEYS = {

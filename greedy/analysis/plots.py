@@ -119,15 +119,17 @@ def facet_bands_figure(
     bounds: Bounds = FRACTION,
     ceiling: float | None = None,
     ceiling_label: str = "Bayes-optimal",
+    share_y: bool | None = None,
 ):
     """One panel per value of ``facet`` (two columns); in each, mean and 95% CI band of ``value`` per ``group``.
 
     ``ceiling``, if given, is drawn in every panel as a dashed line (a reference such as the Bayes rate).
+    Panels share their y axis unless ``share_y`` is False (by default they do, except on a log scale).
     """
     facets = list(dict.fromkeys(df[facet]))
     cols = min(2, len(facets))
     rows = math.ceil(len(facets) / cols)
-    fig, axes = _figure(rows, cols, height=2.6 * rows + 0.9, sharey=not log_y)
+    fig, axes = _figure(rows, cols, height=2.6 * rows + 0.9, sharey=(not log_y) if share_y is None else share_y)
     groups = sorted(df[group].unique())
     for ax, name in zip(axes.flat, facets, strict=False):
         part = df[df[facet] == name]
@@ -157,4 +159,29 @@ def facet_bands_figure(
     fig.legend(list(handles.values()), list(labels), loc="lower center", ncol=min(3, len(handles)), frameon=False)
     legend_inches = 0.3 * math.ceil(len(handles) / 3) + 0.1
     fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
+    return fig
+
+
+def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str):
+    """Paired differences with their 95% CIs as horizontal bars, one panel (row) per ``facet``, zero marked.
+
+    ``table`` has one row per comparison: ``facet``, ``label``, ``difference``, ``CI low``, ``CI high``.
+    """
+    facets = list(dict.fromkeys(table[facet]))
+    labels = list(dict.fromkeys(table[label]))
+    fig, axes = _figure(len(facets), 1, height=len(facets) * (0.3 * len(labels) + 0.7) + 0.5, sharex=True)
+    # One x range for every panel, with room around the extreme intervals on the symmetric-log scale.
+    low, high = min(float(table["CI low"].min()), 0.0), max(float(table["CI high"].max()), 0.0)
+    limits = (1.6 * low - 0.002, 1.6 * high + 0.002)
+    for ax, name in zip(axes.flat, facets, strict=True):
+        part = table[table[facet] == name].set_index(label).reindex(labels)
+        y = np.arange(len(labels))
+        errors = [part["difference"] - part["CI low"], part["CI high"] - part["difference"]]
+        ax.errorbar(part["difference"], y, xerr=errors, fmt="o", color="C0", capsize=3)
+        ax.axvline(0, color="black", linewidth=1)
+        ax.set_xscale("symlog", linthresh=0.01)
+        ax.set(title=str(name), xlim=limits, yticks=y, yticklabels=labels)
+        ax.invert_yaxis()
+    fig.supxlabel(xlabel, fontsize=FONT_POINTS)
+    fig.tight_layout()
     return fig

@@ -1,0 +1,53 @@
+"""The figures' promises: the book's width, bands inside their quantity's range, every interval in view."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from greedy.analysis.plots import DPI, WIDTH_INCHES, differences_figure, facet_bands_figure  # noqa: E402
+
+
+def test_differences_figure_shows_every_interval_and_zero():
+    table = pd.DataFrame(
+        {
+            "config": ["a", "a", "b", "b"],
+            "label": ["x", "y", "x", "y"],
+            "difference": [0.002, 0.3, -0.001, 0.01],
+            "CI low": [-0.001, 0.28, -0.003, 0.005],
+            "CI high": [0.005, 0.32, 0.0005, 0.015],
+        }
+    )
+    fig = differences_figure(table, "config", "label", "a minus b")
+    assert tuple(fig.get_size_inches())[0] == WIDTH_INCHES and fig.dpi == DPI
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        assert low < -0.003 and high > 0.32
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+
+
+def test_bands_stay_inside_the_range_and_panels_may_keep_their_own_axis():
+    rng = np.random.default_rng(0)
+    rows = [
+        {
+            "config": c,
+            "method": m,
+            "depth": d,
+            "seed": s,
+            "acc": min(1.0, 0.99 + 0.02 * rng.random()) if c == "p" else 0.5,
+        }
+        for c in ("p", "q")
+        for m in ("m1", "m2")
+        for d in (2, 3)
+        for s in range(5)
+    ]
+    fig = facet_bands_figure(pd.DataFrame(rows), "acc", "config", "method", share_y=False, ceiling=0.9)
+    first, second = fig.axes[:2]
+    assert first.get_ylim() != second.get_ylim()
+    for ax in fig.axes[:2]:
+        for band in ax.collections:
+            ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+            assert ys.max() <= 1.0
