@@ -156,12 +156,10 @@ def against(
                 continue
             c = paired_comparison(group, value, "key", reference, other)
             numbers.update(c.glue_numbers(f"{CONFIG_KEYS[config]}_{reference}_minus_{other}"))
-            label = f"{LABELS[CONTENDER_OF[other][0]]} ({CONTENDER_OF[other][1]})"
+            label = group.label[group.key == other].iloc[0]
             rows.append({"config": config, "minus": other, "label": label, **c.table_row(a=reference, b="other")})
     return pd.DataFrame(rows), numbers
 
-
-CONTENDER_OF = {key: pair for pair, key in KEYS.items()}
 
 # Short names of the configurations, for glued numbers' keys.
 CONFIG_KEYS = {

@@ -141,6 +141,11 @@ def _in_axis(x: jax.Array) -> int | None:
     return 0 if x.ndim == 3 else None
 
 
+def _check_reference(architecture: str, reference: jax.Array | None) -> None:
+    if architecture == "batch_norm" and reference is None:
+        raise ValueError("a batch-normalized network is scored with its training inputs' statistics: pass reference")
+
+
 def forward_batch(
     params: Params, x: jax.Array, activation: str, architecture: str = "plain", reference: jax.Array | None = None
 ) -> jax.Array:
@@ -148,13 +153,11 @@ def forward_batch(
 
     Batch-normalized networks need ``reference``: the training inputs whose statistics they use.
     """
-    if architecture != "batch_norm":
-        return jax.vmap(lambda p, xx: _apply(p, xx, activation, 0, architecture), in_axes=(0, _in_axis(x)))(params, x)
-    if reference is None:
-        raise ValueError("a batch-normalized network is scored with its training inputs' statistics: pass reference")
+    _check_reference(architecture, reference)
+    ref_axis = None if reference is None else _in_axis(reference)
     return jax.vmap(
         lambda p, xx, rr: _apply(p, xx, activation, 0, architecture, reference=rr),
-        in_axes=(0, _in_axis(x), _in_axis(reference)),
+        in_axes=(0, _in_axis(x), ref_axis),
     )(params, x, reference)
 
 
@@ -195,8 +198,7 @@ def correct_counts(
     widths = [(0, 0)] * (x.ndim - 2)
     x = jnp.pad(x, [*widths, (0, pad), (0, 0)])
     y = jnp.pad(jnp.asarray(y), [*widths, (0, pad)], constant_values=-1)
-    if architecture == "batch_norm" and reference is None:
-        raise ValueError("a batch-normalized network is scored with its training inputs' statistics: pass reference")
+    _check_reference(architecture, reference)
     ref_per_seed = reference is not None and reference.ndim == 3
     return np.asarray(
         _correct_counter(activation, architecture, x.ndim == 3, ref_per_seed, block)(params, x, y, reference)
