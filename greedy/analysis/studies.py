@@ -17,7 +17,7 @@ from greedy.analysis.diagnostics import dead_unit_fractions, gradient_norms, mar
 from greedy.analysis.stats import Comparison, mean_ci, rate_ci
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_seeds
-from greedy.learning.data import Dataset, with_labeled_per_class
+from greedy.learning.data import Dataset, one_per_seed, with_labeled_per_class
 from greedy.learning.jax_engine import Networks
 from greedy.learning.records import to_frame
 
@@ -127,9 +127,7 @@ def label_scarcity(
     networks' initialization; the unlabeled rest feeds the autoencoder.
     """
     seeds = check_seeds(seeds)
-    per_seed = [data] * len(seeds) if isinstance(data, Dataset) else list(data)
-    if len(per_seed) != len(seeds):
-        raise ValueError(f"data must be one Dataset or one per seed: got {len(per_seed)} for {len(seeds)} seeds")
+    per_seed = one_per_seed(data, len(seeds))
     greedy_config = config.with_(n_added_layers=depth - 2)
     frames = []
     for k in labeled_per_class:

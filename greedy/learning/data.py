@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -45,6 +46,14 @@ class Dataset:
         if self.x_unlabeled is None or len(self.x_unlabeled) == 0:
             return self.x_train
         return np.concatenate([self.x_train, self.x_unlabeled])
+
+
+def one_per_seed(data: Dataset | Sequence[Dataset], n_seeds: int) -> list[Dataset]:
+    """One data set per seed: ``data`` for every seed, or the given list (one per seed, checked)."""
+    per_seed = [data] * n_seeds if isinstance(data, Dataset) else list(data)
+    if len(per_seed) != n_seeds:
+        raise ValueError(f"data must hold one Dataset per seed: got {len(per_seed)} for {n_seeds} seeds")
+    return per_seed
 
 
 def _check_xy(x: object, y: object, what: str) -> tuple[np.ndarray, np.ndarray]:

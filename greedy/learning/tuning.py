@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
-from greedy.learning.data import Dataset, validation_split
+from greedy.learning.data import Dataset, one_per_seed, validation_split
 from greedy.learning.records import StageRecord, to_frame
 
 Procedure = Callable[..., list[StageRecord]]
@@ -63,9 +63,7 @@ def tune(
     if not grid:
         raise ValueError("grid must hold at least one point (see settings_grid)")
     configs = [config.with_(**point) for point in grid]  # every point checked before any work
-    per_seed = [data] * len(seed_list) if isinstance(data, Dataset) else list(data)
-    if len(per_seed) != len(seed_list):
-        raise ValueError(f"data must hold one Dataset per seed: got {len(per_seed)} for {len(seed_list)} seeds")
+    per_seed = one_per_seed(data, len(seed_list))
     validation = [validation_split(d, fraction, random_state=s) for d, s in zip(per_seed, seed_list, strict=True)]
     chance = 1 / validation[0].n_classes
     rows = []
