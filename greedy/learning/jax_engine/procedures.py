@@ -1,4 +1,4 @@
-"""The procedures on the fast engine: supervised and autoencoder greedy pretraining, end to end.
+"""The procedures on the fast engine: supervised, autoencoder and RBM greedy pretraining, end to end.
 
 Each greedy stage trains the same shallow network (new hidden layer + head) on the frozen
 layers' precomputed output, at constant cost whatever the depth; ``tests/test_jax_engine.py``
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -23,8 +24,8 @@ from greedy.learning.config import (
     check_seeds,
     fine_tunes_after,
 )
-from greedy.learning.data import Dataset
-from greedy.learning.jax_engine import scores
+from greedy.learning.data import Dataset, one_per_seed
+from greedy.learning.jax_engine import rbm, scores
 from greedy.learning.jax_engine.fit import (
     ARCHITECTURES,
     KeyPurpose,
@@ -164,34 +165,88 @@ def _probe_head(chunk: SeedChunk, config: TrainConfig, stage: int, n_classes: in
     return head, losses
 
 
-def _autoencoder_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str) -> None:
+def _autoencoder_layer(chunk: SeedChunk, config: TrainConfig, state: dict, stage: int, n_features: int):
+    """One autoencoder stage: a new hidden layer trained with the (carried-over) reconstruction layer.
+
+    As in the tutorial, every stage reconstructs the raw input from the whole stack.
+    """
     keys, a = chunk.keys, chunk.arrays
+    if stage == 0:
+        state["recon"] = init_batch(
+            purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, n_features, "glorot_uniform"
+        )
+    new, fit_keys = _new_layer(keys, stage, n_features, config)
+    denoising = dict(corruption=config.corruption, corruption_level=config.corruption_level)
+    (new, recon), losses = train(
+        [new, state["recon"]], state["f_pre"], a.x_pretrain, fit_keys, **_fit(config, "mse"), **denoising
+    )
+    state["recon"] = recon
+
+    def reconstruct(f_in, f_out, x):
+        return scores.mse(linear_batch(recon, f_out), x)
+
+    return new, losses, scores.divergence(losses, [new, recon]), reconstruct
+
+
+def _rbm_layer(chunk: SeedChunk, config: TrainConfig, state: dict, stage: int, n_features: int, *, rbm_options: dict):
+    """One RBM stage: an RBM on the stack's output; its weights and hidden biases become the new layer.
+
+    The first RBM's visible units are ``rbm_options["visible"]``; the later ones model the hidden
+    probabilities below them, which are in [0, 1], with Bernoulli units.
+    """
+    keys = chunk.keys
+    options = dict(rbm_options, visible=rbm_options["visible"] if stage == 0 else "bernoulli")
+    fan_in = n_features if stage == 0 else config.width
+    machine = rbm.init_rbm(purpose_keys(keys, stage, KeyPurpose.NEW_LAYER_INIT), fan_in, config.width)
+    machine, errors = rbm.train_rbm(
+        machine,
+        state["f_pre"],
+        purpose_keys(keys, stage, KeyPurpose.FIT),
+        learning_rate=config.learning_rate,
+        momentum=config.momentum,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        **options,
+    )
+    w, _, c = machine
+
+    def reconstruct(f_in, f_out, x):
+        return scores.mse(rbm.reconstruct_batch(machine, f_in, options["visible"]), f_in)
+
+    return (w, c), errors, scores.divergence(errors, machine), reconstruct
+
+
+def _unsupervised_chunk(
+    chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str, method: str, learn_layer
+) -> None:
+    """Greedy unsupervised pretraining: each stage's layer learned by ``learn_layer`` from the stack's
+    output on the pretraining inputs, then scored by a softmax head trained on the frozen stack."""
+    a = chunk.arrays
     hidden: Params = []
-    recon = init_batch(purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, shape.n_features, "glorot_uniform")
     splits = a.scored_splits()
-    f_pre, features = a.x_pretrain, {name: x for name, (x, _) in splits.items()}
+    state = {"f_pre": a.x_pretrain}
+    features = {name: x for name, (x, _) in splits.items()}
     for stage in range(config.n_added_layers + 1):
         if not any(log.alive):
             break
         start = time.perf_counter()
-        new, fit_keys = _new_layer(keys, stage, shape.n_features, config)
-        denoising = dict(corruption=config.corruption, corruption_level=config.corruption_level)
-        (new, recon), losses = train([new, recon], f_pre, a.x_pretrain, fit_keys, **_fit(config, "mse"), **denoising)
+        new, losses, layer_diverged, reconstruct = learn_layer(chunk, config, state, stage, shape.n_features)
         hidden.append(new)
-        f_pre = features_batch([new], f_pre, config.activation)
-        features = {name: features_batch([new], f, config.activation) for name, f in features.items()}
+        state["f_pre"] = features_batch([new], state["f_pre"], config.activation)
+        previous, features = (
+            features,
+            {name: features_batch([new], f, config.activation) for name, f in features.items()},
+        )
         head, head_losses = _probe_head(chunk, config, stage, shape.n_classes, features["train"])
         stage_scores = {
-            "train_mse": scores.mse(linear_batch(recon, features["train"]), a.x_train),
-            "test_mse": scores.mse(linear_batch(recon, features["test"]), a.x_test),
+            **{
+                f"{split}_mse": reconstruct(previous[split], features[split], x)
+                for split, x in (("train", a.x_train), ("test", a.x_test))
+            },
             **_head_accuracies(head, features, splits),
         }
-        diverged = scores.first_divergence(
-            scores.divergence(losses, [new, recon]), scores.divergence(head_losses, [head])
-        )
-        _finish_stage(
-            log, config, fine_tune, "autoencoder_greedy", stage, start, losses, diverged, stage_scores, [*hidden, head]
-        )
+        diverged = scores.first_divergence(layer_diverged, scores.divergence(head_losses, [head]))
+        _finish_stage(log, config, fine_tune, method, stage, start, losses, diverged, stage_scores, [*hidden, head])
 
 
 def autoencoder_greedy(
@@ -209,7 +264,78 @@ def autoencoder_greedy(
     """
     seed_list, shape = _check_run_inputs(config, seeds, fine_tune, chunk_size, data)
     return _run_chunks(
-        _autoencoder_chunk, data, seed_list, chunk_size, keep_layers, config, shape=shape, fine_tune=fine_tune
+        _unsupervised_chunk,
+        data,
+        seed_list,
+        chunk_size,
+        keep_layers,
+        config,
+        shape=shape,
+        fine_tune=fine_tune,
+        method="autoencoder_greedy",
+        learn_layer=_autoencoder_layer,
+    )
+
+
+def _check_unit_interval(data: Data, n_seeds: int) -> None:
+    for d in one_per_seed(data, n_seeds):
+        low, high = float(d.x_pretrain.min()), float(d.x_pretrain.max())
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"visible='bernoulli' models inputs in [0, 1], but {d.name}'s span [{low:.3g}, {high:.3g}]: "
+                "scale them to [0, 1], or use visible='gaussian' on standardized inputs"
+            )
+
+
+def rbm_greedy(
+    data: Data,
+    config: TrainConfig = TrainConfig(activation="sigmoid", initializer="glorot_uniform"),
+    seeds: Sequence[int] = (0,),
+    *,
+    visible: str = "bernoulli",
+    cd_steps: int = 1,
+    persistent: bool = False,
+    fine_tune: str = "none",
+    chunk_size: int = DEFAULT_CHUNK,
+    keep_layers: Networks | None = None,
+) -> list[StageRecord]:
+    """RBM greedy pretraining (a deep belief network's stack, Hinton et al. 2006) for many seeds.
+
+    Each stage trains an RBM (CD-``cd_steps``, persistent chains if ``persistent``) on the
+    stack's hidden probabilities, with the config's learning rate, momentum, epochs and batch
+    size, and adds its weights and hidden biases as a sigmoid layer; the stack is scored and
+    fine-tuned as in ``autoencoder_greedy``. ``visible`` is the first RBM's kind of visible
+    unit: "bernoulli" for inputs in [0, 1], "gaussian" for standardized inputs. Recorded as
+    method ``rbm_greedy``; ``train_mse``/``test_mse`` are each stage's RBM's reconstruction error
+    of its own input.
+    """
+    seed_list, shape = _check_run_inputs(config, seeds, fine_tune, chunk_size, data)
+    check_choice("visible", visible, rbm.VISIBLE_UNITS)
+    check_positive_int("cd_steps", cd_steps)
+    if not isinstance(persistent, bool):
+        raise ValueError(f"persistent must be True or False, got {persistent!r}")
+    if config.activation != "sigmoid":
+        raise ValueError(
+            f"an RBM's hidden units are sigmoid: rbm_greedy needs activation='sigmoid', got {config.activation!r}"
+        )
+    if config.optimizer != "sgd":
+        raise ValueError(
+            f"RBMs train by contrastive divergence with momentum: optimizer must be 'sgd', got {config.optimizer!r}"
+        )
+    if visible == "bernoulli":
+        _check_unit_interval(data, len(seed_list))
+    learn_layer = partial(_rbm_layer, rbm_options=dict(visible=visible, cd_steps=cd_steps, persistent=persistent))
+    return _run_chunks(
+        _unsupervised_chunk,
+        data,
+        seed_list,
+        chunk_size,
+        keep_layers,
+        config,
+        shape=shape,
+        fine_tune=fine_tune,
+        method="rbm_greedy",
+        learn_layer=learn_layer,
     )
 
 
