@@ -42,6 +42,18 @@ def test_in_a_pipeline_a_grid_search_and_cross_validation(iris):
     assert scores.mean() > 0.8
 
 
+def test_rbm_pretraining_in_a_pipeline(iris):
+    """A deep belief network's stack (Gaussian visible units on standardized inputs), fine-tuned."""
+    X, y = iris
+    rbm = GreedyPretrainedClassifier(
+        pretraining="rbm", activation="sigmoid", initializer="glorot_uniform", learning_rate=0.01, epochs=30
+    )
+    scores = cross_val_score(
+        make_pipeline(StandardScaler(), rbm.set_params(fine_tune=True, fine_tune_learning_rate=0.01)), X, y, cv=3
+    )
+    assert scores.mean() > 0.8, scores
+
+
 def test_labels_of_any_kind_and_probabilities(iris):
     X, y = iris
     names = np.array(["setosa", "versicolor", "virginica"])[y]
@@ -54,7 +66,13 @@ def test_labels_of_any_kind_and_probabilities(iris):
 
 @pytest.mark.parametrize(
     ("params", "name"),
-    [({"pretraining": "rbm"}, "pretraining"), ({"n_hidden_layers": 0}, "n_hidden_layers"), ({"width": -1}, "width")],
+    [
+        ({"pretraining": "dbn"}, "pretraining"),
+        ({"n_hidden_layers": 0}, "n_hidden_layers"),
+        ({"width": -1}, "width"),
+        ({"pretraining": "rbm"}, "activation='sigmoid'"),
+        ({"pretraining": "rbm", "activation": "sigmoid", "rbm_visible": "binary"}, "visible"),
+    ],
 )
 def test_bad_settings_name_the_parameter_before_training(iris, params, name):
     with pytest.raises(ValueError, match=name):

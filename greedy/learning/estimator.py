@@ -1,4 +1,4 @@
-"""A scikit-learn classifier: an MLP pretrained greedily (supervised or autoencoder) or not at all.
+"""A scikit-learn classifier: an MLP pretrained greedily (supervised, autoencoder or RBM) or not at all.
 
 It fits one seed on the fast engine and so works inside ``Pipeline``, ``GridSearchCV`` and
 ``cross_val_score``::
@@ -20,8 +20,13 @@ from greedy.learning.config import ACTIVATIONS, INITIALIZERS, TrainConfig, check
 from greedy.learning.data import from_arrays
 from greedy.learning.mlp import Layer, predict
 
-PRETRAINING = ("supervised", "autoencoder", "none")
-_METHOD = {"supervised": "supervised_greedy", "autoencoder": "autoencoder_greedy", "none": "end_to_end"}
+PRETRAINING = ("supervised", "autoencoder", "rbm", "none")
+_METHOD = {
+    "supervised": "supervised_greedy",
+    "autoencoder": "autoencoder_greedy",
+    "rbm": "rbm_greedy",
+    "none": "end_to_end",
+}
 
 
 _DIVERGED = "training diverged (a loss became infinite) with learning_rate={lr}; standardize X or lower it"
@@ -61,7 +66,9 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
 
     ``pretraining``: "supervised" (each stage trains its new layer and the output layer on the
     labels), "autoencoder" (each stage reconstructs its input; a softmax head is trained on the
-    frozen encoder) or "none" (trained end to end from random initialization). ``fine_tune``
+    frozen encoder), "rbm" (each stage an RBM trained by CD-1, with ``rbm_visible`` units in
+    the first: "gaussian" for standardized X, "bernoulli" for X in [0, 1]; needs
+    ``activation="sigmoid"``) or "none" (trained end to end from random initialization). ``fine_tune``
     then trains every weight together. ``optimizer`` is "sgd" (with ``momentum``) or "adam".
     ``corruption`` ("masking" or "gaussian", at ``corruption_level``) makes the autoencoder stages
     denoising autoencoders.
@@ -85,6 +92,7 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         fine_tune_learning_rate: float = 0.001,
         corruption: str = "none",
         corruption_level: float = 0.0,
+        rbm_visible: str = "gaussian",
         random_state: int = 0,
     ) -> None:
         self.pretraining = pretraining
@@ -102,6 +110,7 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         self.fine_tune_learning_rate = fine_tune_learning_rate
         self.corruption = corruption
         self.corruption_level = corruption_level
+        self.rbm_visible = rbm_visible
         self.random_state = random_state
 
     def _config(self) -> TrainConfig:
@@ -145,6 +154,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         seed = int(self.random_state)
         if self.pretraining == "none":
             records = jax_engine.end_to_end(data, config, [seed], depths=[depth], keep_layers=kept)
+        elif self.pretraining == "rbm":
+            records = jax_engine.rbm_greedy(data, config, [seed], visible=self.rbm_visible, keep_layers=kept)
         else:
             records = getattr(jax_engine, _METHOD[self.pretraining])(data, config, [seed], keep_layers=kept)
         final = [r for r in records if r.depth == depth]
