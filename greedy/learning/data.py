@@ -263,6 +263,23 @@ def mnist1d() -> Dataset:
     return from_arrays(raw["x"], raw["y"], raw["x_test"], raw["y_test"], name="mnist1d")
 
 
+def resplit(data: Dataset, random_state: int) -> Dataset:
+    """The train and test rows pooled and split again, stratified, into parts of the same sizes.
+
+    For a data set without a generative model to draw from, each seed gets its own split, so
+    intervals over seeds cover which rows were held out.
+    """
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data must be a greedy.Dataset (see greedy.from_arrays), got {type(data).__name__}")
+    check_positive_int("random_state", random_state, allow_zero=True)
+    x = np.concatenate([data.x_train, data.x_test])
+    y = np.concatenate([data.y_train, data.y_test])
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=len(data.y_test), stratify=y, random_state=random_state)
+    return replace(
+        data, name=f"{data.name}[split {random_state}]", x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te
+    )
+
+
 def dataset_checksum(data: Dataset) -> str:
     """SHA-256 over a data set's train and test arrays (inputs as float32, labels as int64)."""
     digest = hashlib.sha256()

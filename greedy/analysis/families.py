@@ -1,0 +1,279 @@
+"""The literature's greedy pretraining families side by side: Bengio et al. (2007)'s comparison, re-run.
+
+No pretraining, supervised greedy, autoencoder greedy, denoising-autoencoder greedy and RBM greedy
+(a deep belief network's stack) train the same sigmoid MLPs on each seed's own split of the data.
+Every greedy stack is scored frozen (its top layer a softmax head) and fine-tuned. Each family's
+pretraining learning rate is chosen on validation splits of separate tuning seeds' training data,
+then, with it fixed, its fine-tuning learning rate, both from one stated grid at the deepest depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from greedy.analysis.stats import mean_ci, paired_comparison
+from greedy.learning import jax_engine
+from greedy.learning.config import TrainConfig
+from greedy.learning.data import Dataset, digits, mnist1d, resplit, standardized
+from greedy.learning.records import StageRecord, to_frame
+from greedy.learning.tuning import settings_grid, tune
+
+# The stated grid of every learning rate chosen here (SGD with the config's momentum).
+LEARNING_RATES = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+# Masking noise as in Vincent et al. (2008): a quarter of the inputs zeroed.
+MASKED_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class Family:
+    """A way to train a network of a given depth: a fast-engine procedure with its options."""
+
+    label: str
+    run: Callable[..., list[StageRecord]]
+    options: dict
+    settings: dict  # changes to the TrainConfig
+
+
+FAMILIES = {
+    "none": Family("no pretraining", jax_engine.end_to_end, {}, {}),
+    "supervised": Family("supervised greedy", jax_engine.supervised_greedy, {}, {}),
+    "autoencoder": Family("autoencoder greedy", jax_engine.autoencoder_greedy, {}, {}),
+    "denoising": Family(
+        "denoising autoencoder greedy",
+        jax_engine.autoencoder_greedy,
+        {},
+        {"corruption": "masking", "corruption_level": MASKED_FRACTION},
+    ),
+    # Standardized inputs are real-valued: the first RBM has Gaussian visible units.
+    "rbm": Family("RBM greedy (DBN)", jax_engine.rbm_greedy, {"visible": "gaussian"}, {}),
+}
+
+# Bengio et al. (2007), Table 1: MNIST test error (%) of a deep network (3 hidden layers) by
+# pretraining, and of a shallow network (1 hidden layer) without. Published figures, quoted.
+BENGIO_2007_MNIST_TEST_ERROR = {"rbm": 1.2, "autoencoder": 1.4, "supervised": 2.0, "none": 2.4, "shallow": 1.9}
+
+DATASETS = ("mnist1d", "digits")
+
+
+def per_seed_data(name: str, seeds: Sequence[int]) -> list[Dataset]:
+    """One standardized data set per seed, each its own stratified train/test split.
+
+    MNIST-1D: the published 4,000 + 1,000 rows pooled and split again per seed; digits: 50/50.
+    """
+    if name == "mnist1d":
+        pooled = mnist1d()
+        return [standardized(resplit(pooled, seed)) for seed in seeds]
+    if name == "digits":
+        return [digits(random_state=seed) for seed in seeds]
+    raise ValueError(f"name must be one of {list(DATASETS)}, got {name!r}")
+
+
+def _tuned(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepest: int) -> tuple[TrainConfig, list]:
+    """The family's config with its learning rate(s) chosen, and the tuning tables."""
+    options = dict(family.options, chunk_size=len(tuning_seeds))
+    if family.run is jax_engine.end_to_end:
+        result = tune(
+            family.run, tuning_data, config, tuning_seeds, settings_grid(learning_rate=LEARNING_RATES),
+            depth=deepest, depths=[deepest], **options,
+        )  # fmt: skip
+        return result.config, [result.table.assign(stage="training", chosen=_marks(result))]
+    frozen = tune(
+        family.run, tuning_data, config, tuning_seeds, settings_grid(learning_rate=LEARNING_RATES),
+        depth=deepest, **options,
+    )  # fmt: skip
+    tuned = tune(
+        family.run, tuning_data, frozen.config, tuning_seeds, settings_grid(fine_tune_learning_rate=LEARNING_RATES),
+        depth=deepest, fine_tune="last", **options,
+    )  # fmt: skip
+    return tuned.config, [
+        frozen.table.assign(stage="pretraining", chosen=_marks(frozen)),
+        tuned.table.rename(columns={"fine_tune_learning_rate": "learning_rate"}).assign(
+            stage="fine-tuning", chosen=_marks(tuned)
+        ),
+    ]
+
+
+def _marks(result) -> list[bool]:
+    return [row == result.chosen for row in result.table[list(result.chosen)].to_dict("records")]
+
+
+def _equal_budget(data, config: TrainConfig, seeds, depths: list[int]) -> pd.DataFrame:
+    """No pretraining given a fine-tuned greedy stack's epochs over the labeled data: (depth - 1)
+    stages and the fine-tuning, ``depth`` times the epochs of one fit, at its tuned learning rate."""
+    frames = [
+        to_frame(jax_engine.end_to_end(data, config.with_(epochs=depth * config.epochs), seeds, depths=[depth]))
+        for depth in depths
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    return df.assign(family="none_equal_budget", label=EQUAL_BUDGET_LABEL, scored="end to end")
+
+
+EQUAL_BUDGET_LABEL = "no pretraining, equal budget"
+
+
+def scored_as(method: str) -> str:
+    """How a record's network was scored: trained end to end, frozen (greedy stack + head) or fine-tuned."""
+    if method.startswith("end_to_end"):
+        return "end to end"
+    return "fine-tuned" if method.endswith("+fine_tune") else "frozen"
+
+
+def family_comparison(
+    data: Sequence[Dataset],
+    config: TrainConfig,
+    seeds: Sequence[int],
+    tuning_data: Sequence[Dataset],
+    tuning_seeds: Sequence[int],
+    depths: Sequence[int],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every family at its tuned learning rates, on each seed's own data, at every depth in ``depths``.
+
+    Rows are labelled ``family`` (a FAMILIES key), ``label`` and ``scored`` (see ``scored_as``).
+    Returns the records and the tuning tables (every grid point's validation score, ``chosen`` marked).
+    """
+    depths = sorted(depths)
+    config = config.with_(n_added_layers=depths[-1] - 2)  # the greedy stacks stop at the deepest depth
+    frames, tables = [], []
+    for key, family in FAMILIES.items():
+        tuned, family_tables = _tuned(family, tuning_data, config.with_(**family.settings), tuning_seeds, depths[-1])
+        tables += [t.assign(family=key) for t in family_tables]
+        if family.run is jax_engine.end_to_end:
+            df = to_frame(family.run(data, tuned, seeds, depths=depths, **family.options))
+        else:
+            df = to_frame(family.run(data, tuned, seeds, fine_tune="every", **family.options))
+        df = df[df.depth.isin(depths)]
+        frames.append(df.assign(family=key, label=family.label, scored=df.method.map(scored_as)))
+        if key == "none":
+            frames.append(_equal_budget(data, tuned, seeds, depths))
+        jax_engine.release_compiled()
+    return pd.concat(frames, ignore_index=True), pd.concat(tables, ignore_index=True)
+
+
+def family_summary(records: pd.DataFrame, depth: int) -> pd.DataFrame:
+    """Per data set, family and way of scoring at ``depth``: seeds, diverged, mean test accuracy with its
+    95% CI, mean training accuracy, and the test error in percent (the paper's unit)."""
+    rows = []
+    part = records[records.depth == depth]
+    for (dataset, family, scored), group in part.groupby(["data", "family", "scored"], sort=False):
+        est = mean_ci(group.test_accuracy)
+        rows.append(
+            {
+                "data": dataset,
+                "family": family,
+                "label": group.label.iloc[0],
+                "scored": scored,
+                "n": len(group),
+                "diverged": int((group.status == "diverged").sum()),
+                "mean": est.mean,
+                "CI low": est.low,
+                "CI high": est.high,
+                "test error %": 100 * (1 - est.mean),
+                "train accuracy": float(group.train_accuracy.mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# The networks trained without pretraining that every pretrained one is compared with.
+REFERENCES = {"none": "no pretraining", "none_equal_budget": EQUAL_BUDGET_LABEL}
+
+
+def against_no_pretraining(records: pd.DataFrame, depth: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Each pretrained network (frozen and fine-tuned) minus each network trained without pretraining
+    (at one fit's epochs, and at the equal budget), paired by seed.
+
+    Glue numbers are keyed ``{data}_{family}_{frozen|fine_tuned}_minus_{none|none_equal_budget}_*``.
+    """
+    part = records[records.depth == depth]
+    part = part.assign(arm=part.family + "/" + part.scored)
+    rows, numbers = [], {}
+    for dataset, group in part.groupby("data", sort=False):
+        for reference, reference_label in REFERENCES.items():
+            for arm in dict.fromkeys(group.arm):
+                family, scored = arm.split("/")
+                if family in REFERENCES:
+                    continue
+                c = paired_comparison(group, "test_accuracy", "arm", arm, f"{reference}/end to end")
+                numbers.update(c.glue_numbers(f"{dataset}_{family}_{scored.replace('-', '_')}_minus_{reference}"))
+                rows.append(
+                    {
+                        "data": dataset,
+                        "minus": reference_label,
+                        "label": f"{FAMILIES[family].label}, {scored}",
+                        **c.table_row(a="pretrained", b="no pretraining"),
+                    }
+                )
+    return pd.DataFrame(rows), numbers
+
+
+def paper_side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
+    """The fine-tuned (or end-to-end) test error of each family here, beside Bengio et al. (2007)'s on
+    MNIST, with each family's rank (1 = lowest error) in both."""
+    trained = summary[summary.scored != "frozen"]
+    table = trained.pivot(index="family", columns="data", values="test error %")
+    paper = pd.Series(BENGIO_2007_MNIST_TEST_ERROR, name="Bengio et al. 2007, MNIST")
+    table = table.join(paper, how="left")
+    for column in list(table.columns):
+        table[f"rank: {column}"] = table[column].rank(method="min")
+    labels = dict(zip(trained.family, trained.label, strict=True))
+    table.index = [labels[k] for k in table.index]
+    return table
+
+
+# Tuning seeds draw their own splits, apart from the evaluation seeds'.
+TUNING_SEED_START = 10_000
+
+
+def families_study(
+    datasets: Sequence[str], config: TrainConfig, n_seeds: int, n_tuning_seeds: int, depths: Sequence[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``family_comparison`` on each named data set (see ``per_seed_data``); rows labelled ``data``."""
+    for name in datasets:
+        if name not in DATASETS:
+            raise ValueError(f"datasets must be drawn from {list(DATASETS)}, got {name!r}")
+    seeds, tuning_seeds = range(n_seeds), range(TUNING_SEED_START, TUNING_SEED_START + n_tuning_seeds)
+    records, tables = [], []
+    for name in datasets:
+        df, table = family_comparison(
+            per_seed_data(name, seeds), config, seeds, per_seed_data(name, tuning_seeds), tuning_seeds, depths
+        )
+        records.append(df.assign(data=name))
+        tables.append(table.assign(data=name))
+    return pd.concat(records, ignore_index=True), pd.concat(tables, ignore_index=True)
+
+
+def families_verdict(summary: pd.DataFrame, comparisons: pd.DataFrame, depth: int) -> str:
+    """Markdown sentences, one paragraph per data set, computed from the summary and the paired comparisons.
+
+    The order of the trained networks (fine-tuned or end to end) by mean test accuracy; which
+    pretrained networks beat or trail each network trained without pretraining with a 95% CI that
+    excludes zero; and how many
+    pairs of the four families Bengio et al. (2007) also ran are ordered as in their MNIST table.
+    """
+    paragraphs = []
+    for dataset, part in summary.groupby("data", sort=False):
+        trained = part[part.scored != "frozen"].sort_values("mean", ascending=False)
+        order = " > ".join(f"{r['label']} {r['mean']:.3f}" for r in trained.to_dict("records"))
+        against = []
+        for reference in REFERENCES.values():
+            rows = comparisons[(comparisons.data == dataset) & (comparisons.minus == reference)].to_dict("records")
+            better = ", ".join(r["label"] for r in rows if r["CI low"] > 0) or "none"
+            worse = ", ".join(r["label"] for r in rows if r["CI high"] < 0) or "none"
+            against.append(f"Ahead of {reference} (paired 95% CI above zero): {better}; behind it: {worse}.")
+        n = int(part.n.min())
+        common = [k for k in BENGIO_2007_MNIST_TEST_ERROR if k in set(trained.family)]
+        ours = trained.set_index("family")["mean"]
+        pairs = [(a, b) for i, a in enumerate(common) for b in common[i + 1 :]]
+        agree = sum(
+            (ours[a] > ours[b]) == (BENGIO_2007_MNIST_TEST_ERROR[a] < BENGIO_2007_MNIST_TEST_ERROR[b]) for a, b in pairs
+        )
+        paragraphs.append(
+            f"**{dataset}, depth {depth}, {n} seeds.** Trained networks by mean test accuracy: {order}. "
+            f"{' '.join(against)} "
+            f"Of the {len(pairs)} pairs among the families Bengio et al. (2007) also compared, "
+            f"{agree} are ordered as in their MNIST table."
+        )
+    return "\n\n".join(paragraphs)

@@ -1,0 +1,84 @@
+"""The pretraining-families comparison: per-seed splits, tuned families, equal budgets, verdicts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from greedy.analysis import families
+from greedy.learning.config import TrainConfig
+from greedy.learning.data import digits, resplit
+
+TINY = TrainConfig(
+    width=8, activation="sigmoid", initializer="glorot_uniform", epochs=2, head_epochs=2, fine_tune_epochs=2
+)
+
+
+def test_resplit_keeps_the_rows_and_sizes_and_stratifies():
+    data = digits()
+    a, b = resplit(data, 1), resplit(data, 2)
+    assert a.x_train.shape == data.x_train.shape and a.x_test.shape == data.x_test.shape
+    rows = np.sort(np.concatenate([data.x_train, data.x_test]), axis=0)
+    assert np.array_equal(np.sort(np.concatenate([a.x_train, a.x_test]), axis=0), rows)
+    assert abs(np.bincount(a.y_test) - np.bincount(data.y_test)).max() <= 1
+    assert not np.array_equal(a.y_train, b.y_train) and np.array_equal(resplit(data, 1).y_train, a.y_train)
+    with pytest.raises(ValueError, match="random_state"):
+        resplit(data, -1)
+
+
+def test_mnist1d_seeds_get_their_own_standardized_splits():
+    first, second = families.per_seed_data("mnist1d", [0, 1])
+    assert first.x_train.shape == (4000, 40) and first.x_test.shape == (1000, 40)
+    assert not np.array_equal(first.y_test, second.y_test)
+    np.testing.assert_allclose(first.x_train.mean(0), 0, atol=1e-4)
+    with pytest.raises(ValueError, match="name must be one of"):
+        families.per_seed_data("mnist", [0])
+
+
+def test_every_family_is_tuned_trained_and_scored():
+    records, tuning = families.families_study(["digits"], TINY, 2, 2, [2, 3])
+    arms = set(zip(records.family, records.scored, strict=True))
+    assert arms == {
+        ("none", "end to end"),
+        ("none_equal_budget", "end to end"),
+        *((f, s) for f in ("supervised", "autoencoder", "denoising", "rbm") for s in ("frozen", "fine-tuned")),
+    }
+    assert set(records.depth) == {2, 3} and (records.data == "digits").all()
+    assert records.groupby(["family", "scored", "depth"]).seed.nunique().eq(2).all()
+    # One chosen learning rate per family and tuning stage, from the stated grid.
+    chosen = tuning[tuning.chosen]
+    assert chosen.groupby(["family", "stage"]).size().eq(1).all() and len(chosen) == 9
+    assert set(tuning.learning_rate) <= set(families.LEARNING_RATES)
+    denoising = records[records.family == "denoising"].dataset.iloc[0]
+    assert denoising.startswith("digits")
+
+
+def _summary(means: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"data": "d", "family": k, "label": k, "scored": "fine-tuned", "n": 20, "mean": v} for k, v in means.items()]
+    )
+
+
+def test_verdict_counts_the_pairs_ordered_as_in_the_paper():
+    # The paper: rbm < autoencoder < supervised < none in error. Here: supervised and none swapped.
+    summary = _summary({"rbm": 0.9, "autoencoder": 0.8, "supervised": 0.6, "none": 0.7})
+    comparisons = pd.DataFrame(
+        [
+            {"data": "d", "minus": "no pretraining", "label": "rbm", "CI low": 0.1, "CI high": 0.3},
+            {"data": "d", "minus": "no pretraining", "label": "supervised", "CI low": -0.2, "CI high": -0.01},
+            {"data": "d", "minus": families.EQUAL_BUDGET_LABEL, "label": "rbm", "CI low": -0.1, "CI high": 0.1},
+        ]
+    )
+    text = families.families_verdict(summary, comparisons, 4)
+    assert "rbm 0.900 > autoencoder 0.800 > none 0.700 > supervised 0.600" in text
+    assert "Ahead of no pretraining (paired 95% CI above zero): rbm; behind it: supervised." in text
+    assert "Ahead of no pretraining, equal budget (paired 95% CI above zero): none; behind it: none." in text
+    assert "Of the 6 pairs" in text and "5 are ordered as in their MNIST table" in text
+
+
+def test_side_by_side_ranks_both_columns():
+    summary = _summary({"rbm": 0.9, "autoencoder": 0.8, "supervised": 0.6, "none": 0.7}).assign(
+        **{"test error %": lambda d: 100 * (1 - d["mean"])}
+    )
+    table = families.paper_side_by_side(summary)
+    assert table.loc["supervised", "rank: d"] == 4 and table.loc["supervised", "rank: Bengio et al. 2007, MNIST"] == 3
+    assert table.loc["rbm", "Bengio et al. 2007, MNIST"] == 1.2
