@@ -68,7 +68,32 @@ def test_dead_units_and_collapse_summary(blob_data):
 def test_label_scarcity_pairs_methods_on_the_same_subset():
     df = label_scarcity(greedy.digits(), [1, None], [0, 1], TINY.with_(width=8), depth=3)
     assert set(df.labeled_per_class) == {"1", "all"}
-    assert df.groupby(["labeled_per_class", "seed"]).method.nunique().eq(5).all()
+    # 5 networks and 4 baselines with one label per class; with every label, the 2 supervised baselines.
+    methods = df.groupby(["labeled_per_class", "seed"]).method.nunique()
+    assert methods.loc["1"].eq(9).all() and methods.loc["all"].eq(7).all()
+    assert set(df[df.labeled_per_class == "1"].method) >= {"label_spreading", "self_training"}
+
+
+def test_baselines_see_the_labeled_rows_only_as_labeled():
+    """Logistic regression on the k labeled rows fits them; label spreading uses the unlabeled rows too."""
+    from greedy.analysis.semi_supervised import against_best_baseline, baseline_records, baseline_verdict
+
+    parts = [greedy.with_labeled_per_class(greedy.digits(random_state=s), 3, random_state=s) for s in range(3)]
+    df = baseline_records(parts, range(3))
+    assert len(df) == 12 and df.train_accuracy[df.method == "logistic_regression"].eq(1.0).all()
+    assert df.test_accuracy.between(0.3, 1).all()
+    best, c = against_best_baseline(df, "logistic_regression")
+    assert best == df.groupby("method").test_accuracy.mean().idxmax() and c.difference.n == 3
+    table = pd.DataFrame(
+        [
+            {"labels per class": "1", "CI low": 0.01, "CI high": 0.02},
+            {"labels per class": "3", "CI low": -0.02, "CI high": -0.01},
+            {"labels per class": "all", "CI low": -0.01, "CI high": 0.01},
+        ]
+    )
+    assert baseline_verdict(table, "X").endswith(
+        "ahead (paired 95% CI above zero) at 1 labels per class; behind at 3; no detectable difference at all."
+    )
 
 
 def test_the_few_labels_verdict_follows_the_comparisons():

@@ -119,13 +119,18 @@ def label_scarcity(
     seeds: Sequence[int],
     config: TrainConfig,
     depth: int,
+    baselines: bool = True,
 ) -> pd.DataFrame:
-    """Test accuracy at ``depth`` with k labels per class: no pretraining vs the greedy methods (+ fine-tuning).
+    """Test accuracy at ``depth`` with k labels per class: no pretraining vs the greedy methods (+ fine-tuning),
+    and (with ``baselines``) the scikit-learn baselines of ``greedy.analysis.semi_supervised``.
 
     ``data`` is one data set, or one per seed (each seed its own train/test split). Seed s draws
     the labeled subset (the same for every method at that seed, so comparisons pair) and the
-    networks' initialization; the unlabeled rest feeds the autoencoder.
+    networks' initialization; the unlabeled rest feeds the autoencoder and the semi-supervised
+    baselines. A k above the smallest class's count of training examples is refused.
     """
+    from greedy.analysis.semi_supervised import baseline_records
+
     seeds = check_seeds(seeds)
     per_seed = one_per_seed(data, len(seeds))
     greedy_config = config.with_(n_added_layers=depth - 2)
@@ -136,7 +141,10 @@ def label_scarcity(
         for method in GREEDY_METHODS:
             run = getattr(jax_engine, method)(parts, greedy_config, seeds, fine_tune="last")
             records += [r for r in run if r.depth == depth]
-        frames.append(to_frame(records).assign(labeled_per_class="all" if k is None else str(k)))
+        frame = to_frame(records)
+        if baselines:
+            frame = pd.concat([frame, baseline_records(parts, seeds)], ignore_index=True)
+        frames.append(frame.assign(labeled_per_class="all" if k is None else str(k)))
     return pd.concat(frames, ignore_index=True)
 
 
