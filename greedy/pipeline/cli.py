@@ -195,13 +195,16 @@ def _compare(args: argparse.Namespace) -> int:
     from greedy.pipeline.manifest import load_study
 
     try:
-        problems = compare(load_study(Path(args.root)), args.revision, load_renames(args.renamed))
+        problems, new = compare(load_study(Path(args.root)), args.revision, load_renames(args.renamed))
     except (ValueError, FileNotFoundError) as err:
         print(f"greedy: error: {err}", file=sys.stderr)
         return 2
     for line in problems:
         print(line)
-    print("identical: every record (all columns but wall-clock time) and every glued value" if not problems else "")
+    if new:
+        print(f"not in {args.revision} (nothing to compare): {', '.join(new)}")
+    compared = "every record (all columns but wall-clock time) and every glued value"
+    print(f"identical: {compared}{' of the others' if new else ''}" if not problems else "")
     return 1 if problems else 0
 
 

@@ -25,6 +25,12 @@ def _at_revision(root: Path, revision: str, path: Path) -> str:
     return out.stdout
 
 
+def _in_revision(root: Path, revision: str, path: Path) -> bool:
+    relative = path.relative_to(root).as_posix()
+    out = subprocess.run(["git", "cat-file", "-e", f"{revision}:{relative}"], cwd=root, capture_output=True)
+    return out.returncode == 0
+
+
 def _records_differ(old: pd.DataFrame, new: pd.DataFrame) -> str:
     old, new = (df.drop(columns=[c for c in TIMING_COLUMNS if c in df]) for df in (old, new))
     if list(old.columns) != list(new.columns):
@@ -49,14 +55,18 @@ def _glue_differs(old: dict, new: dict, renamed: dict[str, str]) -> list[str]:
     return problems
 
 
-def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> list[str]:
-    """Differences between the current outputs and ``revision``'s, one line each (empty: identical).
+def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
+    """Differences between the current outputs and ``revision``'s, one line each (empty: identical),
+    and the experiments that ``revision`` does not have (nothing to compare them with).
 
     ``renamed`` maps an experiment to {old glue key: new glue key}.
     """
-    problems = []
+    problems, new = [], []
     for exp in study.experiments.values():
         results = study.book_dir / exp.results_name()
+        if not _in_revision(study.root, revision, results):
+            new.append(exp.name)
+            continue
         old = pd.read_csv(io.StringIO(_at_revision(study.root, revision, results)))
         if difference := _records_differ(old, pd.read_csv(results)):
             problems.append(f"{exp.name}: records differ: {difference}")
@@ -64,7 +74,7 @@ def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> 
         old_glue = glued_values(_at_revision(study.root, revision, notebook))
         new_glue = glued_values(notebook)
         problems += [f"{exp.name}: {p}" for p in _glue_differs(old_glue, new_glue, renamed.get(exp.name, {}))]
-    return problems
+    return problems, new
 
 
 def load_renames(path: str | None) -> dict[str, dict[str, str]]:
