@@ -224,3 +224,34 @@ def test_the_keras_engine_refuses_corruption_before_any_work(blob_data):
 
     with pytest.raises(ValueError, match="fast engine"):
         keras_engine.autoencoder_greedy(blob_data, TrainConfig(corruption="masking", corruption_level=0.2))
+
+
+def test_reviving_dead_units_replaces_exactly_the_dead_ones(blob_data):
+    """With revive_dead_units, a stage's units dead on the pretraining inputs are fresh units in the
+    stack the next stage trains on; live units keep their trained weights; the stage itself is kept as trained."""
+    from greedy.learning import keras_engine
+    from greedy.learning.jax_engine import autoencoder_greedy
+    from greedy.learning.jax_engine.fit import KeyPurpose, init_batch, purpose_keys
+
+    config = TrainConfig(epochs=30, head_epochs=5, n_added_layers=1)
+    plain_kept, revived_kept = {}, {}
+    autoencoder_greedy(blob_data, config, range(6), keep_layers=plain_kept)
+    autoencoder_greedy(blob_data, config.with_(revive_dead_units=True), range(6), keep_layers=revived_kept)
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(6))
+    fresh_w, _ = init_batch(purpose_keys(keys, 0, KeyPurpose.REVIVE_INIT), 2, 10, "he_uniform")
+    n_revived = 0
+    for seed in plain_kept[2]:
+        trained = plain_kept[2][seed][0]
+        np.testing.assert_array_equal(revived_kept[2][seed][0].kernel, trained.kernel)
+        x = blob_data.x_pretrain.astype(np.float32)
+        dead = ~np.any(np.maximum(x @ trained.kernel + trained.bias, 0) != 0, axis=0)
+        got = revived_kept[3][seed][0]  # the first layer of the depth-3 stack
+        np.testing.assert_array_equal(got.kernel[:, ~dead], trained.kernel[:, ~dead])
+        np.testing.assert_allclose(got.kernel[:, dead], np.asarray(fresh_w[seed])[:, dead])
+        assert np.all(got.bias[dead] == 0)
+        n_revived += int(dead.sum())
+    assert n_revived > 0, "no unit died: the test checks nothing"
+    with pytest.raises(ValueError, match="revive_dead_units"):
+        TrainConfig(revive_dead_units="yes")
+    with pytest.raises(ValueError, match="fast engine"):
+        keras_engine.autoencoder_greedy(blob_data, TrainConfig(revive_dead_units=True))

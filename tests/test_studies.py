@@ -143,3 +143,20 @@ def test_fair_comparison_trains_every_contender_with_its_chosen_settings():
     assert len(summary) == 7 and (summary.n == 3).all()
     table, numbers = against(records, 3, "greedy_tuned")
     assert len(table) == 6 and "relu_he_greedy_tuned_minus_batch_norm_diff" in numbers
+
+
+def test_revival_verdict_follows_the_rates():
+    from greedy.analysis.studies import revival_verdict
+
+    def row(collapsed, low, high, diverged_any=0.0, d_low=0.0, d_high=0.05, survivors=40):
+        return pd.Series(
+            dict(collapsed=collapsed, collapsed_low=low, collapsed_high=high, survivors=survivors,
+                 diverged_any=diverged_any, diverged_any_low=d_low, diverged_any_high=d_high, dead_newest_layer=0.5)
+        )  # fmt: skip
+
+    without = row(0.8, 0.7, 0.9)
+    assert "**reduces collapse**" in revival_verdict(without, row(0.1, 0.05, 0.2))
+    assert "**does not detectably change collapse**" in revival_verdict(without, row(0.75, 0.6, 0.85))
+    text = revival_verdict(without, row(0.75, 0.6, 0.85, diverged_any=0.5, d_low=0.35, d_high=0.65))
+    assert "diverge at some stage in 0.50" in text
+    assert "no stack survives" in revival_verdict(without, row(0.0, 0.0, 0.0, survivors=0))

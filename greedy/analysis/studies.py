@@ -201,3 +201,32 @@ def collapse_summary(records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.
         "diverged_any_low": diverged_any.low,
         "diverged_any_high": diverged_any.high,
     }
+
+
+def revival_verdict(without: pd.Series, revived: pd.Series) -> str:
+    """The dead-unit intervention's verdict, in Markdown, from two rows of collapse summaries (see
+    ``collapse_summary``): the same settings without and with dead units re-initialized after each stage."""
+    collapse = (
+        f"collapse among survivors {revived.collapsed:.2f} ({revived.collapsed_low:.2f} to "
+        f"{revived.collapsed_high:.2f}, {revived.survivors:.0f} survivors) against {without.collapsed:.2f} "
+        f"({without.collapsed_low:.2f} to {without.collapsed_high:.2f}, {without.survivors:.0f})"
+    )
+    if revived.survivors == 0:
+        effect = "no stack survives to be judged"
+    elif revived.collapsed_high < without.collapsed_low:
+        effect = "re-initializing dead units **reduces collapse**: the dead units are part of its cause"
+    elif revived.collapsed_low > without.collapsed_high:
+        effect = "re-initializing dead units **increases collapse**"
+    else:
+        effect = "re-initializing dead units **does not detectably change collapse**"
+    diverges = (
+        f"; it makes stacks diverge at some stage in {revived.diverged_any:.2f} of seeds "
+        f"({revived.diverged_any_low:.2f} to {revived.diverged_any_high:.2f}) against {without.diverged_any:.2f}"
+        if revived.diverged_any_low > without.diverged_any_high
+        else ""
+    )
+    return (
+        f"**The intervention:** {effect} ({collapse}){diverges}. As trained, a share "
+        f"{revived.dead_newest_layer:.2f} of each new layer's units is dead again (against "
+        f"{without.dead_newest_layer:.2f} without the intervention)."
+    )

@@ -65,6 +65,9 @@ class TrainConfig:
     # "gaussian" adds noise of standard deviation corruption_level; the target stays clean.
     corruption: str = "none"
     corruption_level: float = 0.0
+    # Unsupervised greedy stages only (fast engine): after each stage is scored, its units dead on the
+    # pretraining inputs are re-initialized before the next stage is trained on the layer's output.
+    revive_dead_units: bool = False
 
     def __post_init__(self) -> None:
         check_positive_int("width", self.width)
@@ -85,6 +88,8 @@ class TrainConfig:
         check_positive_float("corruption_level", self.corruption_level, allow_zero=True)
         if self.corruption == "masking" and self.corruption_level >= 1:
             raise ValueError(f"corruption_level for masking is a probability in [0, 1), got {self.corruption_level!r}")
+        if not isinstance(self.revive_dead_units, bool):
+            raise ValueError(f"revive_dead_units must be True or False, got {self.revive_dead_units!r}")
         if self.corruption == "none" and self.corruption_level != 0:
             raise ValueError(f"corruption_level={self.corruption_level!r} needs corruption='masking' or 'gaussian'")
 

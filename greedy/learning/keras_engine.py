@@ -237,6 +237,8 @@ def autoencoder_greedy(
         raise ValueError(
             f"corruption={config.corruption!r}: denoising autoencoders are an option of the fast engine (engine='jax')"
         )
+    if config.revive_dead_units:
+        raise ValueError("revive_dead_units=True is an option of the fast engine (engine='jax')")
     seed_everything(seed)
     keras = _keras()
     x_pre = data.x_pretrain

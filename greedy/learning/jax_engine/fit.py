@@ -39,6 +39,7 @@ class KeyPurpose(IntEnum):
     PROBE_HEAD_INIT = 3  # the classifier head trained on an autoencoder's frozen encoder
     FINE_TUNE_FIT = 5  # the shuffling of a fine-tuning fit
     PROBE_HEAD_FIT = 13  # the shuffling of that classifier head's fit
+    REVIVE_INIT = 17  # fresh units replacing an autoencoder stage's dead ones (revive_dead_units)
     NETWORK_OUTPUT_INIT = 99  # an end-to-end network's output layer
     NETWORK_HIDDEN_INIT = 100  # an end-to-end network's hidden layer i: NETWORK_HIDDEN_INIT + i
 

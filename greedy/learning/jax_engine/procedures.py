@@ -188,6 +188,17 @@ def _autoencoder_layer(chunk: SeedChunk, config: TrainConfig, state: dict, stage
     return new, losses, scores.divergence(losses, [new, recon]), reconstruct
 
 
+def _revive_dead_units(new, f_pre, keys: jax.Array, stage: int, config: TrainConfig):
+    """The layer with each unit that is dead on the pretraining inputs ``f_pre`` (its output 0 on every
+    row) replaced by a freshly initialized one: an intervention on the dead-unit explanation of collapse."""
+    w, b = new
+    alive = jnp.any(features_batch([new], f_pre, config.activation) != 0, axis=-2)  # (seed, unit)
+    fresh_w, fresh_b = init_batch(
+        purpose_keys(keys, stage, KeyPurpose.REVIVE_INIT), w.shape[-2], w.shape[-1], config.initializer
+    )
+    return jnp.where(alive[:, None, :], w, fresh_w), jnp.where(alive, b, fresh_b)
+
+
 def _rbm_layer(chunk: SeedChunk, config: TrainConfig, state: dict, stage: int, n_features: int, *, rbm_options: dict):
     """One RBM stage: an RBM on the stack's output; its weights and hidden biases become the new layer.
 
@@ -232,7 +243,8 @@ def _unsupervised_chunk(
         start = time.perf_counter()
         new, losses, layer_diverged, reconstruct = learn_layer(chunk, config, state, stage, shape.n_features)
         hidden.append(new)
-        state["f_pre"] = features_batch([new], state["f_pre"], config.activation)
+        f_pre_in = state["f_pre"]
+        state["f_pre"] = features_batch([new], f_pre_in, config.activation)
         previous, features = (
             features,
             {name: features_batch([new], f, config.activation) for name, f in features.items()},
@@ -247,6 +259,10 @@ def _unsupervised_chunk(
         }
         diverged = scores.first_divergence(layer_diverged, scores.divergence(head_losses, [head]))
         _finish_stage(log, config, fine_tune, method, stage, start, losses, diverged, stage_scores, [*hidden, head])
+        if config.revive_dead_units:  # the stage is scored as trained; the next one sees the revived layer
+            hidden[-1] = _revive_dead_units(new, f_pre_in, chunk.keys, stage, config)
+            state["f_pre"] = features_batch([hidden[-1]], f_pre_in, config.activation)
+            features = {name: features_batch([hidden[-1]], f, config.activation) for name, f in previous.items()}
 
 
 def autoencoder_greedy(
