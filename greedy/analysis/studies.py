@@ -214,7 +214,7 @@ def revival_verdict(without: pd.Series, revived: pd.Series) -> str:
     if revived.survivors == 0:
         effect = "no stack survives to be judged"
     elif revived.collapsed_high < without.collapsed_low:
-        effect = "re-initializing dead units **reduces collapse**: the dead units are part of its cause"
+        effect = "re-initializing dead units **reduces collapse** among the stacks that survive"
     elif revived.collapsed_low > without.collapsed_high:
         effect = "re-initializing dead units **increases collapse**"
     else:
@@ -225,8 +225,14 @@ def revival_verdict(without: pd.Series, revived: pd.Series) -> str:
         if revived.diverged_any_low > without.diverged_any_high
         else ""
     )
+    selected = (
+        " The survivors are then a selected subset of the seeds, so the change in collapse mixes the "
+        "intervention's effect with which seeds survive it."
+        if diverges
+        else ""
+    )
     return (
         f"**The intervention:** {effect} ({collapse}){diverges}. As trained, a share "
         f"{revived.dead_newest_layer:.2f} of each new layer's units is dead again (against "
-        f"{without.dead_newest_layer:.2f} without the intervention)."
+        f"{without.dead_newest_layer:.2f} without the intervention).{selected}"
     )

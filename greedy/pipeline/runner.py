@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -235,8 +236,9 @@ def _finalize_notebook(path: Path, staged: str, final: str) -> None:
 
 
 def last_seconds(exp: Experiment, study: Study) -> float:
-    """How long the experiment took when it last ran here (0 if unknown): to start the longest first."""
+    """How long the experiment took when it last ran here, to start the longest first; infinite if
+    unknown (a new experiment may be the longest: started early, it delays the others by at most its length)."""
     try:
-        return float(json.loads(run_record_path(exp, study.book_dir).read_text()).get("seconds", 0))
-    except (OSError, ValueError):
-        return 0.0
+        return float(json.loads(run_record_path(exp, study.book_dir).read_text())["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return math.inf

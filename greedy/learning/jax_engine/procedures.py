@@ -265,6 +265,11 @@ def _unsupervised_chunk(
             features = {name: features_batch([hidden[-1]], f, config.activation) for name, f in previous.items()}
 
 
+def _unsupervised(shape: Dataset, fine_tune: str, method: str, learn_layer):
+    """A chunk procedure of unsupervised greedy pretraining whose stages ``learn_layer`` learns."""
+    return partial(_unsupervised_chunk, shape=shape, fine_tune=fine_tune, method=method, learn_layer=learn_layer)
+
+
 def autoencoder_greedy(
     data: Data,
     config: TrainConfig = TrainConfig(),
@@ -280,16 +285,12 @@ def autoencoder_greedy(
     """
     seed_list, shape = _check_run_inputs(config, seeds, fine_tune, chunk_size, data)
     return _run_chunks(
-        _unsupervised_chunk,
+        _unsupervised(shape, fine_tune, "autoencoder_greedy", _autoencoder_layer),
         data,
         seed_list,
         chunk_size,
         keep_layers,
         config,
-        shape=shape,
-        fine_tune=fine_tune,
-        method="autoencoder_greedy",
-        learn_layer=_autoencoder_layer,
     )
 
 
@@ -342,16 +343,7 @@ def rbm_greedy(
         _check_unit_interval(data, len(seed_list))
     learn_layer = partial(_rbm_layer, rbm_options=dict(visible=visible, cd_steps=cd_steps, persistent=persistent))
     return _run_chunks(
-        _unsupervised_chunk,
-        data,
-        seed_list,
-        chunk_size,
-        keep_layers,
-        config,
-        shape=shape,
-        fine_tune=fine_tune,
-        method="rbm_greedy",
-        learn_layer=learn_layer,
+        _unsupervised(shape, fine_tune, "rbm_greedy", learn_layer), data, seed_list, chunk_size, keep_layers, config
     )
 
 
