@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from greedy.pipeline.dispatch import core_groups, feed_free_workers, run_study
 from greedy.pipeline.manifest import apply_overrides, load_study, parse_overrides
-from greedy.pipeline.runner import ExperimentFailed, execute, is_up_to_date, last_seconds, run_record_path
+from greedy.pipeline.runner import ExperimentFailed, execute, is_up_to_date, last_seconds
 
 TRAIN = """
 import greedy
@@ -64,6 +64,7 @@ def project(tmp_path):
 def test_runs_then_skips_then_reruns_on_changed_parameters(project, capfd):
     study = load_study(project)
     [exp] = study.select(["train"])
+    assert last_seconds(exp, study) == float("inf")  # never timed: dispatched first
     assert execute(exp, study).status == "ran"
     # The kernel is reached over Unix sockets: ipykernel's warning for plain TCP never shows.
     assert "over TCP" not in capfd.readouterr().err
@@ -72,8 +73,6 @@ def test_runs_then_skips_then_reruns_on_changed_parameters(project, capfd):
     assert record["parameters"] == {"n_seeds": 2}
     # The kernel (a Python process importing NumPy and pandas) is sampled: at least tens of MiB.
     assert record["peak_memory_mib"] > 30 and last_seconds(exp, study) == record["seconds"]
-    run_record_path(exp, study.book_dir).unlink()
-    assert last_seconds(exp, study) == float("inf")  # never timed: dispatched first
     df = pd.read_csv(project / "book" / "results" / "train.csv")
     assert sorted(df.seed.unique()) == [0, 1]
     assert is_up_to_date(exp, study) and execute(exp, study).status == "skipped"
