@@ -33,6 +33,11 @@ def _random_rbm(key: jax.Array, n_visible: int, n_hidden: int) -> rbm.RBM:
     )
 
 
+def _one(machines: rbm.RBM, seed: int) -> rbm.RBM:
+    """One seed's RBM out of a batch."""
+    return jax.tree_util.tree_map(lambda a: a[seed], machines)
+
+
 def _states(n: int) -> jnp.ndarray:
     return jnp.asarray(list(itertools.product([0.0, 1.0], repeat=n)))
 
@@ -112,8 +117,8 @@ def test_training_raises_the_exact_log_likelihood(persistent):
         persistent=persistent,
     )
     for s in range(3):
-        before = _log_likelihood(jax.tree_util.tree_map(lambda a, s=s: a[s], start), jnp.asarray(v))
-        after = _log_likelihood(jax.tree_util.tree_map(lambda a, s=s: a[s], trained), jnp.asarray(v))
+        before = _log_likelihood(_one(start, s), jnp.asarray(v))
+        after = _log_likelihood(_one(trained, s), jnp.asarray(v))
         assert after > before + 1.0, (before, after)  # from ~ -6 * log 2 towards the two prototypes' ~ -2.3
         assert errors[s, -1] < 0.5 * errors[s, 0]  # the reconstruction error falls
 
@@ -156,7 +161,7 @@ def test_pcd_reaches_scikit_learns_pseudo_likelihood():
         batch_size=settings["batch_size"],
         persistent=True,
     )
-    ours = [_pseudo_likelihood(jax.tree_util.tree_map(lambda a, s=s: a[s], ours_rbms), x) for s in range(5)]
+    ours = [_pseudo_likelihood(_one(ours_rbms, s), x) for s in range(5)]
     theirs = []
     for seed in range(5):
         model = BernoulliRBM(random_state=seed, **settings).fit(x)
@@ -166,7 +171,7 @@ def test_pcd_reaches_scikit_learns_pseudo_likelihood():
             jnp.asarray(model.intercept_hidden_, jnp.float32),
         )
         theirs.append(_pseudo_likelihood(machine, x))
-    untrained = _pseudo_likelihood(jax.tree_util.tree_map(lambda a: a[0], rbm.init_rbm(_keys(1), 64, 32)), x)
+    untrained = _pseudo_likelihood(_one(rbm.init_rbm(_keys(1), 64, 32), 0), x)
     noise = np.sqrt(np.var(ours, ddof=1) / 5 + np.var(theirs, ddof=1) / 5)
     assert np.mean(ours) > untrained + 10 and np.mean(theirs) > untrained + 10, (untrained, ours, theirs)
     assert abs(np.mean(ours) - np.mean(theirs)) < 5 * noise, (ours, theirs)  # measured: -23.85 vs -23.92

@@ -17,18 +17,15 @@ from greedy.pipeline.readme import glued_values
 TIMING_COLUMNS = ("wall_seconds",)
 
 
-def _at_revision(root: Path, revision: str, path: Path) -> str:
+def _at_revision(root: Path, revision: str, path: Path, missing_ok: bool = False) -> str | None:
+    """The file's text at ``revision``; None if it is not there and ``missing_ok``."""
     relative = path.relative_to(root).as_posix()
     out = subprocess.run(["git", "show", f"{revision}:{relative}"], cwd=root, capture_output=True, text=True)
     if out.returncode != 0:
+        if missing_ok:
+            return None
         raise ValueError(f"{relative} is not in revision {revision!r}: {out.stderr.strip()}")
     return out.stdout
-
-
-def _in_revision(root: Path, revision: str, path: Path) -> bool:
-    relative = path.relative_to(root).as_posix()
-    out = subprocess.run(["git", "cat-file", "-e", f"{revision}:{relative}"], cwd=root, capture_output=True)
-    return out.returncode == 0
 
 
 def _records_differ(old: pd.DataFrame, new: pd.DataFrame) -> str:
@@ -64,10 +61,11 @@ def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> 
     problems, new = [], []
     for exp in study.experiments.values():
         results = study.book_dir / exp.results_name()
-        if not _in_revision(study.root, revision, results):
+        old_results = _at_revision(study.root, revision, results, missing_ok=True)
+        if old_results is None:
             new.append(exp.name)
             continue
-        old = pd.read_csv(io.StringIO(_at_revision(study.root, revision, results)))
+        old = pd.read_csv(io.StringIO(old_results))
         if difference := _records_differ(old, pd.read_csv(results)):
             problems.append(f"{exp.name}: records differ: {difference}")
         notebook = exp.output_notebook(study.book_dir)
