@@ -54,6 +54,17 @@ def test_rbm_pretraining_in_a_pipeline(iris):
     assert scores.mean() > 0.8, scores
 
 
+def test_stacked_denoising_autoencoder_with_tied_weights_in_a_pipeline(iris):
+    """Vincent et al.'s stacked denoising autoencoder: each stage reconstructs its own input, tied weights."""
+    X, y = iris
+    sda = GreedyPretrainedClassifier(
+        activation="sigmoid", initializer="glorot_uniform", learning_rate=0.1, epochs=30, fine_tune=True,
+        corruption="masking", corruption_level=0.25, reconstruction_target="stage_input", tied_weights=True,
+    )  # fmt: skip
+    scores = cross_val_score(make_pipeline(StandardScaler(), sda), X, y, cv=3)
+    assert scores.mean() > 0.8, scores
+
+
 def test_labels_of_any_kind_and_probabilities(iris):
     X, y = iris
     names = np.array(["setosa", "versicolor", "virginica"])[y]
@@ -72,6 +83,7 @@ def test_labels_of_any_kind_and_probabilities(iris):
         ({"width": -1}, "width"),
         ({"pretraining": "rbm"}, "activation='sigmoid'"),
         ({"pretraining": "rbm", "activation": "sigmoid", "rbm_visible": "binary"}, "visible"),
+        ({"tied_weights": True}, "tied_weights=True needs reconstruction_target"),
     ],
 )
 def test_bad_settings_name_the_parameter_before_training(iris, params, name):

@@ -255,3 +255,64 @@ def test_reviving_dead_units_replaces_exactly_the_dead_ones(blob_data):
         TrainConfig(revive_dead_units="yes")
     with pytest.raises(ValueError, match="fast engine"):
         keras_engine.autoencoder_greedy(blob_data, TrainConfig(revive_dead_units=True))
+
+
+def test_a_tied_autoencoder_fit_takes_the_gradient_steps_of_its_loss():
+    """Full-batch SGD on a tied autoencoder equals plain gradient descent on the explicit loss
+    mean((sigmoid(x W + b) W^T + c - x)^2): the decoder is the encoder's transpose, not a copy."""
+    from greedy.learning.jax_engine.fit import TIED_AUTOENCODER
+
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(16, 5)), jnp.float32)
+    w = jnp.asarray(rng.normal(scale=0.3, size=(5, 3)), jnp.float32)
+    params = [(w[None], jnp.zeros((1, 3))), (jnp.zeros((1, 5)),)]
+    trained, _ = train(
+        params, x, x, jax.random.PRNGKey(0)[None], activation="sigmoid", loss="mse", learning_rate=0.5,
+        momentum=0.0, epochs=3, batch_size=16, architecture=TIED_AUTOENCODER,
+    )  # fmt: skip
+
+    def loss(p):
+        (w_, b_), c_ = p
+        return jnp.mean((jax.nn.sigmoid(x @ w_ + b_) @ w_.T + c_ - x) ** 2)
+
+    expected = ((w, jnp.zeros(3)), jnp.zeros(5))
+    for _ in range(3):
+        expected = jax.tree_util.tree_map(lambda p, g: p - 0.5 * g, expected, jax.grad(loss)(expected))
+    np.testing.assert_allclose(trained[0][0][0], expected[0][0], atol=1e-6)
+    np.testing.assert_allclose(trained[0][1][0], expected[0][1], atol=1e-6)
+    np.testing.assert_allclose(trained[1][0][0], expected[1], atol=1e-6)
+    assert len(trained) == 2 and len(trained[1]) == 1  # no decoder weight matrix of its own
+
+
+def test_stacked_autoencoder_stages_reconstruct_their_own_input(blob_data):
+    """reconstruction_target='stage_input': the first stage is the tutorial's (same target, same keys);
+    later stages reconstruct the layer below's output, which the recorded error measures; tied weights
+    learn too (their reconstruction error falls below the untrained decoder's)."""
+    from greedy.learning.data import standardized
+    from greedy.learning.jax_engine import autoencoder_greedy
+
+    data = standardized(blob_data)
+    config = TrainConfig(activation="sigmoid", initializer="glorot_uniform", n_added_layers=2, epochs=20, head_epochs=5)
+    numbers = ["train_accuracy", "test_accuracy", "final_loss", "train_mse", "test_mse"]
+    tutorial = to_frame(autoencoder_greedy(data, config, range(3)))
+    stacked = to_frame(autoencoder_greedy(data, config.with_(reconstruction_target="stage_input"), range(3)))
+    assert stacked[stacked.depth == 2][numbers].equals(tutorial[tutorial.depth == 2][numbers])
+    assert not stacked[stacked.depth == 4][numbers].equals(tutorial[tutorial.depth == 4][numbers])
+    # A sigmoid layer's outputs vary far less than standardized inputs: its own input is easier to reconstruct.
+    assert (stacked[stacked.depth == 4].train_mse < tutorial[tutorial.depth == 4].train_mse).all()
+    tied_config = config.with_(reconstruction_target="stage_input", tied_weights=True)
+    tied = to_frame(autoencoder_greedy(data, tied_config, range(3)))
+    untrained = to_frame(autoencoder_greedy(data, tied_config.with_(epochs=1, learning_rate=1e-9), range(3)))
+    for depth in (2, 3, 4):
+        assert (tied[tied.depth == depth].train_mse.values < untrained[untrained.depth == depth].train_mse.values).all()
+
+
+def test_tied_weights_and_stage_input_settings_are_checked(blob_data):
+    from greedy.learning import keras_engine
+
+    with pytest.raises(ValueError, match="reconstruction_target="):
+        TrainConfig(reconstruction_target="hidden")
+    with pytest.raises(ValueError, match="tied_weights=True needs reconstruction_target='stage_input'"):
+        TrainConfig(tied_weights=True)
+    with pytest.raises(ValueError, match="fast engine"):
+        keras_engine.autoencoder_greedy(blob_data, TrainConfig(reconstruction_target="stage_input"))

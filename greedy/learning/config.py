@@ -16,6 +16,10 @@ ENGINES = ("keras", "jax")
 FINE_TUNE_WHEN = ("none", "last", "every")
 # Denoising autoencoders (Vincent et al., 2008): what corrupts a stage's input while it learns to reconstruct.
 CORRUPTIONS = ("none", "masking", "gaussian")
+# What an autoencoder stage reconstructs: the raw input from the whole stack (the tutorial's design,
+# one reconstruction layer carried from stage to stage) or its own input, the layer below's output,
+# with a fresh decoder per stage (stacked denoising autoencoders, Vincent et al., 2010).
+RECONSTRUCTION_TARGETS = ("raw_input", "stage_input")
 
 # The pre-2006 kind of initialization: uniform in [-0.05, 0.05] (Keras' RandomUniform default).
 SMALL_UNIFORM_LIMIT = 0.05
@@ -68,6 +72,10 @@ class TrainConfig:
     # Unsupervised greedy stages only (fast engine): after each stage is scored, its units dead on the
     # pretraining inputs are re-initialized before the next stage is trained on the layer's output.
     revive_dead_units: bool = False
+    # Autoencoder stages only (fast engine): see RECONSTRUCTION_TARGETS. Tied weights (stage_input
+    # only) decode with the transpose of the stage's encoder weights plus a bias of its own.
+    reconstruction_target: str = "raw_input"
+    tied_weights: bool = False
 
     def __post_init__(self) -> None:
         check_positive_int("width", self.width)
@@ -90,6 +98,14 @@ class TrainConfig:
             raise ValueError(f"corruption_level for masking is a probability in [0, 1), got {self.corruption_level!r}")
         if not isinstance(self.revive_dead_units, bool):
             raise ValueError(f"revive_dead_units must be True or False, got {self.revive_dead_units!r}")
+        check_choice("reconstruction_target", self.reconstruction_target, RECONSTRUCTION_TARGETS)
+        if not isinstance(self.tied_weights, bool):
+            raise ValueError(f"tied_weights must be True or False, got {self.tied_weights!r}")
+        if self.tied_weights and self.reconstruction_target != "stage_input":
+            raise ValueError(
+                "tied_weights=True needs reconstruction_target='stage_input': a tied decoder is the transpose "
+                "of the stage's own encoder, so it can only reconstruct the stage's input"
+            )
         if self.corruption == "none" and self.corruption_level != 0:
             raise ValueError(f"corruption_level={self.corruption_level!r} needs corruption='masking' or 'gaussian'")
 

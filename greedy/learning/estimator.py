@@ -71,7 +71,9 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
     ``activation="sigmoid"``) or "none" (trained end to end from random initialization). ``fine_tune``
     then trains every weight together. ``optimizer`` is "sgd" (with ``momentum``) or "adam".
     ``corruption`` ("masking" or "gaussian", at ``corruption_level``) makes the autoencoder stages
-    denoising autoencoders.
+    denoising autoencoders; ``reconstruction_target="stage_input"`` makes each autoencoder stage
+    reconstruct its own input (a stacked autoencoder; the default, "raw_input", reconstructs X from
+    the whole stack, as the tutorial does), with ``tied_weights`` its decoder the encoder's transpose.
     ``random_state`` is the seed: initialization and shuffling.
     """
 
@@ -92,6 +94,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         fine_tune_learning_rate: float = 0.001,
         corruption: str = "none",
         corruption_level: float = 0.0,
+        reconstruction_target: str = "raw_input",
+        tied_weights: bool = False,
         rbm_visible: str = "gaussian",
         random_state: int = 0,
     ) -> None:
@@ -110,6 +114,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         self.fine_tune_learning_rate = fine_tune_learning_rate
         self.corruption = corruption
         self.corruption_level = corruption_level
+        self.reconstruction_target = reconstruction_target
+        self.tied_weights = tied_weights
         self.rbm_visible = rbm_visible
         self.random_state = random_state
 
@@ -136,6 +142,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
             fine_tune_learning_rate=self.fine_tune_learning_rate,
             corruption=self.corruption,
             corruption_level=self.corruption_level,
+            reconstruction_target=self.reconstruction_target,
+            tied_weights=self.tied_weights,
         )
 
     def fit(self, X, y):
@@ -154,10 +162,9 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         seed = int(self.random_state)
         if self.pretraining == "none":
             records = jax_engine.end_to_end(data, config, [seed], depths=[depth], keep_layers=kept)
-        elif self.pretraining == "rbm":
-            records = jax_engine.rbm_greedy(data, config, [seed], visible=self.rbm_visible, keep_layers=kept)
         else:
-            records = getattr(jax_engine, _METHOD[self.pretraining])(data, config, [seed], keep_layers=kept)
+            options = {"visible": self.rbm_visible} if self.pretraining == "rbm" else {}
+            records = getattr(jax_engine, _METHOD[self.pretraining])(data, config, [seed], keep_layers=kept, **options)
         final = [r for r in records if r.depth == depth]
         if not final or final[-1].status != "ok":
             raise RuntimeError(_DIVERGED.format(lr=self.learning_rate))

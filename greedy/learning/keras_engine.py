@@ -239,6 +239,10 @@ def autoencoder_greedy(
         )
     if config.revive_dead_units:
         raise ValueError("revive_dead_units=True is an option of the fast engine (engine='jax')")
+    if config.reconstruction_target != "raw_input" or config.tied_weights:
+        raise ValueError(
+            "reconstruction_target='stage_input' and tied_weights=True are options of the fast engine (engine='jax')"
+        )
     seed_everything(seed)
     keras = _keras()
     x_pre = data.x_pretrain

@@ -24,6 +24,8 @@ from greedy.learning.mlp import LEAKY_SLOPE
 Params = list[tuple[jax.Array, ...]]
 
 ARCHITECTURES = ("plain", "batch_norm", "residual")
+# An autoencoder stage with tied weights: params [(w, b), (b_decoder,)], decoded as h @ w.T + b_decoder.
+TIED_AUTOENCODER = "tied_autoencoder"
 # Keras' defaults, so that both engines' Adam and batch normalization are the same algorithm.
 BATCH_NORM_EPSILON = 1e-3
 ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-7
@@ -116,6 +118,9 @@ def _apply(
     ``reference`` is given, of the network's pass over those inputs (the whole training set,
     so a trained network is scored deterministically, without running averages).
     """
+    if architecture == TIED_AUTOENCODER:
+        (w, b), (b_decoder,) = params
+        return _activate(x @ w + b, activation) @ w.T + b_decoder
     for i, layer in enumerate(params[:-1]):
         if i < frozen:
             layer = jax.tree_util.tree_map(jax.lax.stop_gradient, layer)

@@ -28,6 +28,7 @@ from greedy.learning.data import Dataset, one_per_seed
 from greedy.learning.jax_engine import rbm, scores
 from greedy.learning.jax_engine.fit import (
     ARCHITECTURES,
+    TIED_AUTOENCODER,
     KeyPurpose,
     Params,
     features_batch,
@@ -166,26 +167,42 @@ def _probe_head(chunk: SeedChunk, config: TrainConfig, stage: int, n_classes: in
 
 
 def _autoencoder_layer(chunk: SeedChunk, config: TrainConfig, state: dict, stage: int, n_features: int):
-    """One autoencoder stage: a new hidden layer trained with the (carried-over) reconstruction layer.
+    """One autoencoder stage: a new hidden layer trained with a decoder to reconstruct, from the layer's
+    output, the raw input or the stage's own input (``config.reconstruction_target``).
 
-    As in the tutorial, every stage reconstructs the raw input from the whole stack.
+    Raw input is the tutorial's design: one reconstruction layer, carried over from stage to stage,
+    reconstructs the input from the whole stack. The stage's own input (the output of the layers
+    below) is the stacked autoencoder's: a fresh decoder per stage, or with ``config.tied_weights``
+    the transpose of the new layer's weights plus a bias of its own.
     """
     keys, a = chunk.keys, chunk.arrays
-    if stage == 0:
-        state["recon"] = init_batch(
-            purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, n_features, "glorot_uniform"
-        )
+    own_input = config.reconstruction_target == "stage_input"
+    target = state["f_pre"] if own_input else a.x_pretrain
     new, fit_keys = _new_layer(keys, stage, n_features, config)
-    denoising = dict(corruption=config.corruption, corruption_level=config.corruption_level)
-    (new, recon), losses = train(
-        [new, state["recon"]], state["f_pre"], a.x_pretrain, fit_keys, **_fit(config, "mse"), **denoising
+    if config.tied_weights:
+        decoder = (jnp.zeros((len(keys), target.shape[-1]), jnp.float32),)
+    elif own_input or stage == 0:
+        decoder = init_batch(
+            purpose_keys(keys, stage, KeyPurpose.HEAD_INIT), config.width, target.shape[-1], "glorot_uniform"
+        )
+    else:
+        decoder = state["recon"]
+    (new, decoder), losses = train(
+        [new, decoder],
+        state["f_pre"],
+        target,
+        fit_keys,
+        **_fit(config, "mse"),
+        corruption=config.corruption,
+        corruption_level=config.corruption_level,
+        architecture=TIED_AUTOENCODER if config.tied_weights else "plain",
     )
-    state["recon"] = recon
+    state["recon"] = (jnp.swapaxes(new[0], -1, -2), decoder[0]) if config.tied_weights else decoder
 
     def reconstruct(f_in, f_out, x):
-        return scores.mse(linear_batch(recon, f_out), x)
+        return scores.mse(linear_batch(state["recon"], f_out), f_in if own_input else x)
 
-    return new, losses, scores.divergence(losses, [new, recon]), reconstruct
+    return new, losses, scores.divergence(losses, [new, decoder]), reconstruct
 
 
 def _revive_dead_units(new, f_pre, keys: jax.Array, stage: int, config: TrainConfig):
@@ -280,6 +297,10 @@ def autoencoder_greedy(
     keep_layers: Networks | None = None,
 ) -> list[StageRecord]:
     """Autoencoder greedy pretraining for many seeds; see ``greedy.learning.keras_engine.autoencoder_greedy``.
+
+    The fast engine's options (``config``): denoising (``corruption``), what each stage reconstructs
+    (``reconstruction_target``: the raw input, as the tutorial, or the stage's own input, as stacked
+    autoencoders) and ``tied_weights``; ``train_mse``/``test_mse`` are the reconstruction error of that target.
 
     ``keep_layers`` receives each stage's encoder + classifier head: {depth: {seed: layers}}.
     """
