@@ -30,6 +30,7 @@ _HOME = {
     "settings_grid": "greedy.learning.tuning",
     "tune": "greedy.learning.tuning",
     "with_labeled_per_class": "greedy.learning.data",
+    "with_validation": "greedy.learning.data",
     "run": "greedy.learning.procedures",
     "GreedyPretrainedClassifier": "greedy.learning.estimator",
     "StageRecord": "greedy.learning.records",
@@ -56,6 +57,7 @@ __all__ = [
     "use_backend",
     "validation_split",
     "with_labeled_per_class",
+    "with_validation",
 ]
 __version__ = "0.1.0"
 
@@ -84,6 +86,7 @@ if TYPE_CHECKING:
         resampled_blobs,
         validation_split,
         with_labeled_per_class,
+        with_validation,
     )
     from greedy.learning.estimator import GreedyPretrainedClassifier
     from greedy.learning.procedures import run

@@ -8,7 +8,9 @@ from greedy.learning.data import (
     blobs,
     digits,
     from_arrays,
+    standardized,
     with_labeled_per_class,
+    with_validation,
 )
 
 
@@ -47,6 +49,29 @@ def test_labeled_split_keeps_k_per_class_and_the_rest_unlabeled():
     assert len(k.x_unlabeled) + len(k.x_train) == len(d.x_train)
     assert len(k.x_pretrain) == len(d.x_train)
     assert with_labeled_per_class(d, None) is d
+
+
+def test_pretraining_rows_keep_their_order_whatever_the_label_count():
+    d = digits()
+    for k in (1, 10):
+        np.testing.assert_array_equal(with_labeled_per_class(d, k, random_state=2).x_pretrain, d.x_train)
+    held_out = with_validation(with_labeled_per_class(d, 10, random_state=2), 0.2, random_state=3)
+    np.testing.assert_array_equal(held_out.x_pretrain, d.x_train)
+    np.testing.assert_allclose(standardized(held_out).x_pretrain.mean(0), 0, atol=1e-5)
+
+
+def test_validation_rows_are_held_out_stratified_at_least_one_per_class():
+    d = with_labeled_per_class(digits(), 3, random_state=0)
+    v = with_validation(d, 0.2, random_state=0)
+    assert np.all(np.bincount(v.y_validation) == 1) and np.all(np.bincount(v.y_train) == 2)
+    rows = {r.tobytes() for r in d.x_train}
+    assert {r.tobytes() for r in v.x_train} | {r.tobytes() for r in v.x_validation} == rows
+    assert not {r.tobytes() for r in v.x_train} & {r.tobytes() for r in v.x_validation}
+    assert len(with_validation(digits(), 0.2).y_validation) == round(0.2 * len(digits().y_train))
+    with pytest.raises(ValueError, match="at least 2 labeled training examples of every class"):
+        with_validation(with_labeled_per_class(digits(), 1), 0.2)
+    with pytest.raises(ValueError, match="fraction"):
+        with_validation(d, 1.5)
 
 
 def test_user_labels_are_encoded():

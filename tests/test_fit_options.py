@@ -316,3 +316,81 @@ def test_tied_weights_and_stage_input_settings_are_checked(blob_data):
         TrainConfig(tied_weights=True)
     with pytest.raises(ValueError, match="fast engine"):
         keras_engine.autoencoder_greedy(blob_data, TrainConfig(reconstruction_target="stage_input"))
+
+
+def test_early_stopping_and_weight_decay_take_the_reference_steps():
+    """Full-batch gradient descent on cross-entropy + decay * sum of squared kernels, by hand; early
+    stopping returns the parameters of the epoch with the lowest validation loss."""
+    rng = np.random.default_rng(3)
+    x, x_val = (jnp.asarray(rng.normal(size=(24, 4)), jnp.float32) for _ in range(2))
+    rule = rng.normal(size=(4, 3))
+    # Validation labels follow a linear rule; training labels are that rule's with half of them shuffled.
+    y_val = jnp.asarray(np.eye(3)[np.argmax(np.asarray(x_val) @ rule, 1)], jnp.float32)
+    labels = np.argmax(np.asarray(x) @ rule, 1)
+    labels[:12] = rng.permutation(labels[:12])
+    y = jnp.asarray(np.eye(3)[labels], jnp.float32)
+    params = [
+        tuple(jnp.asarray(rng.normal(scale=0.5, size=s), jnp.float32) for s in ((4, 16), (16,))),
+        tuple(jnp.asarray(rng.normal(scale=0.5, size=s), jnp.float32) for s in ((16, 3), (3,))),
+    ]
+
+    def ce(p, xx, yy):
+        logits = jnp.tanh(xx @ p[0][0] + p[0][1]) @ p[1][0] + p[1][1]
+        return jnp.mean(-jnp.sum(yy * jax.nn.log_softmax(logits), -1))
+
+    def loss(p):
+        return ce(p, x, y) + 0.01 * (jnp.sum(p[0][0] ** 2) + jnp.sum(p[1][0] ** 2))
+
+    epochs, lr, path = 150, 1.0, []
+    p = params
+    for _ in range(epochs):
+        p = jax.tree_util.tree_map(lambda a, g: a - lr * g, p, jax.grad(loss)(p))
+        path.append((float(ce(p, x_val, y_val)), p))
+    best = int(np.argmin([v for v, _ in path]))
+    assert 0 < best < epochs - 1  # the check below tells the epochs apart
+    batched = jax.tree_util.tree_map(lambda a: a[None], params)
+    fit = dict(activation="tanh", loss="ce", learning_rate=lr, momentum=0.0, epochs=epochs, batch_size=24)
+    keys = jax.random.PRNGKey(0)[None]
+    stopped, _ = train(batched, x, y, keys, **fit, weight_decay=0.01, validation=(x_val[None], y_val[None]))
+    last, _ = train(batched, x, y, keys, **fit, weight_decay=0.01)
+    for got, want_stopped, want_last in zip(
+        jax.tree_util.tree_leaves(stopped), jax.tree_util.tree_leaves(path[best][1]), jax.tree_util.tree_leaves(last)
+    ):
+        np.testing.assert_allclose(got[0], want_stopped, atol=1e-5)
+    for got, want in zip(jax.tree_util.tree_leaves(last), jax.tree_util.tree_leaves(path[-1][1])):
+        np.testing.assert_allclose(got[0], want, atol=1e-5)
+
+
+def test_early_stopping_needs_validation_rows_and_a_plain_network(blob_data):
+    from greedy.learning.data import standardized, with_validation
+
+    with pytest.raises(ValueError, match="with_validation"):
+        end_to_end(blob_data, TrainConfig(epochs=2), range(2), depths=[2], early_stopping=True)
+    with pytest.raises(ValueError, match="architecture='plain'"):
+        end_to_end(
+            with_validation(blob_data), TrainConfig(epochs=2), range(2), architecture="residual", early_stopping=True
+        )
+    with pytest.raises(ValueError, match="weight_decay"):
+        TrainConfig(weight_decay=-1.0)
+    held_out = with_validation(standardized(blob_data))
+    config = TrainConfig(activation="tanh", initializer="glorot_uniform", epochs=20, weight_decay=1e-3)
+    records = to_frame(end_to_end(held_out, config, range(3), depths=[3], early_stopping=True))
+    assert (records.status == "ok").all() and (records.test_accuracy > 0.7).all()
+
+
+def test_a_shared_pretraining_serves_every_label_count_unchanged(blob_data):
+    """autoencoder_greedy with a shared ``pretrained`` dict: the same records as without it, and the
+    second label count trains no stage of its own."""
+    from greedy.learning.data import standardized, with_labeled_per_class
+    from greedy.learning.jax_engine import autoencoder_greedy
+
+    data = standardized(blob_data)
+    config = TrainConfig(n_added_layers=1, epochs=5, head_epochs=5)
+    numbers = ["train_accuracy", "test_accuracy", "final_loss", "train_mse", "test_mse", "status"]
+    shared: dict = {}
+    for k in (2, 20):
+        parts = [with_labeled_per_class(data, k, random_state=s) for s in range(3)]
+        alone = to_frame(autoencoder_greedy(parts, config, range(3), fine_tune="last"))[numbers]
+        reused = to_frame(autoencoder_greedy(parts, config, range(3), fine_tune="last", pretrained=shared))[numbers]
+        assert reused.equals(alone), k
+        assert len(shared) == 2  # one entry per stage, made by the first label count

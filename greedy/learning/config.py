@@ -76,6 +76,9 @@ class TrainConfig:
     # only) decode with the transpose of the stage's encoder weights plus a bias of its own.
     reconstruction_target: str = "raw_input"
     tied_weights: bool = False
+    # Fast engine: every gradient fit's loss adds weight_decay times the sum of its kernels' squared
+    # weights (an L2 kernel regularizer; RBMs' contrastive divergence is not a gradient fit).
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
         check_positive_int("width", self.width)
@@ -98,6 +101,7 @@ class TrainConfig:
             raise ValueError(f"corruption_level for masking is a probability in [0, 1), got {self.corruption_level!r}")
         if not isinstance(self.revive_dead_units, bool):
             raise ValueError(f"revive_dead_units must be True or False, got {self.revive_dead_units!r}")
+        check_positive_float("weight_decay", self.weight_decay, allow_zero=True)
         check_choice("reconstruction_target", self.reconstruction_target, RECONSTRUCTION_TARGETS)
         if not isinstance(self.tied_weights, bool):
             raise ValueError(f"tied_weights must be True or False, got {self.tied_weights!r}")

@@ -32,6 +32,13 @@ class Dataset:
     # (population accuracy). Shared, not copied, by the per-seed data sets of one run.
     x_population: np.ndarray | None = None
     y_population: np.ndarray | None = None
+    # Labeled rows held out of training for early stopping (with_validation); never scored as a result.
+    x_validation: np.ndarray | None = None
+    y_validation: np.ndarray | None = None
+    # Every training input in its original order, where the labeled rows were picked from it
+    # (with_labeled_per_class): pretraining sees the same rows in the same order whatever the
+    # label count, so one pretrained stack can serve every count.
+    x_pool: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -43,6 +50,8 @@ class Dataset:
     @property
     def x_pretrain(self) -> np.ndarray:
         """Inputs available to unsupervised pretraining: labeled and unlabeled training rows."""
+        if self.x_pool is not None:
+            return self.x_pool
         if self.x_unlabeled is None or len(self.x_unlabeled) == 0:
             return self.x_train
         return np.concatenate([self.x_train, self.x_unlabeled])
@@ -276,7 +285,15 @@ def resplit(data: Dataset, random_state: int) -> Dataset:
     y = np.concatenate([data.y_train, data.y_test])
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=len(data.y_test), stratify=y, random_state=random_state)
     return replace(
-        data, name=f"{data.name}[split {random_state}]", x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te
+        data,
+        name=f"{data.name}[split {random_state}]",
+        x_train=x_tr,
+        y_train=y_tr,
+        x_test=x_te,
+        y_test=y_te,
+        x_pool=None,
+        x_validation=None,
+        y_validation=None,
     )
 
 
@@ -318,6 +335,36 @@ def with_labeled_per_class(data: Dataset, k: int | None, random_state: int = 0) 
         x_train=data.x_train[mask],
         y_train=data.y_train[mask],
         x_unlabeled=data.x_train[~mask],
+        x_pool=data.x_pretrain,
+    )
+
+
+def with_validation(data: Dataset, fraction: float = 0.2, random_state: int = 0) -> Dataset:
+    """A stratified ``fraction`` of the labeled training rows held out as validation rows (for early
+    stopping), at least one per class; their inputs stay available to pretraining."""
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data must be a greedy.Dataset (see greedy.from_arrays), got {type(data).__name__}")
+    check_positive_float("fraction", fraction)
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    smallest = int(np.bincount(data.y_train, minlength=data.n_classes).min())
+    if smallest < 2:
+        raise ValueError(
+            f"with_validation needs at least 2 labeled training examples of every class (one to train on, one to "
+            f"validate on); the smallest class has {smallest}"
+        )
+    n_val = max(data.n_classes, round(fraction * len(data.y_train)))
+    x_tr, x_val, y_tr, y_val = train_test_split(
+        data.x_train, data.y_train, test_size=n_val, stratify=data.y_train, random_state=random_state
+    )
+    return replace(
+        data,
+        name=f"{data.name}[validation held out]",
+        x_train=x_tr,
+        y_train=y_tr,
+        x_validation=x_val,
+        y_validation=y_val,
+        x_pool=data.x_pretrain,
     )
 
 
@@ -335,6 +382,8 @@ def standardized(data: Dataset) -> Dataset:
         x_test=scaled(data.x_test),
         x_unlabeled=scaled(data.x_unlabeled),
         x_population=scaled(data.x_population),
+        x_validation=scaled(data.x_validation),
+        x_pool=scaled(data.x_pool),
     )
 
 

@@ -177,6 +177,23 @@ def _train_stage(hidden: list, top, stage: int, data: Dataset, config: TrainConf
     return model, before, loss, diverged
 
 
+def _refuse_fast_engine_options(config: TrainConfig) -> None:
+    """The settings only the fast engine implements, refused before any work."""
+    fast_only = {
+        "corruption": "none",
+        "revive_dead_units": False,
+        "reconstruction_target": "raw_input",
+        "tied_weights": False,
+        "weight_decay": 0.0,
+    }
+    for name, default in fast_only.items():
+        if getattr(config, name) != default:
+            raise ValueError(
+                f"{name}={getattr(config, name)!r} is an option of the fast engine (engine='jax'); "
+                f"the Keras engine takes only {name}={default!r}"
+            )
+
+
 def supervised_greedy(
     data: Dataset,
     config: TrainConfig = TrainConfig(),
@@ -187,6 +204,7 @@ def supervised_greedy(
 ) -> list[StageRecord]:
     """Base MLP, then add hidden layers one at a time; earlier ones frozen, new layer + head retrained."""
     check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
+    _refuse_fast_engine_options(config)
     seed_everything(seed)
     keras = _keras()
     y_train = data.one_hot(data.y_train)
@@ -233,16 +251,7 @@ def autoencoder_greedy(
     on the labels. Unlabeled rows (``data.x_unlabeled``) are used for the reconstruction.
     """
     check_choice("fine_tune", fine_tune, FINE_TUNE_WHEN)
-    if config.corruption != "none":
-        raise ValueError(
-            f"corruption={config.corruption!r}: denoising autoencoders are an option of the fast engine (engine='jax')"
-        )
-    if config.revive_dead_units:
-        raise ValueError("revive_dead_units=True is an option of the fast engine (engine='jax')")
-    if config.reconstruction_target != "raw_input" or config.tied_weights:
-        raise ValueError(
-            "reconstruction_target='stage_input' and tied_weights=True are options of the fast engine (engine='jax')"
-        )
+    _refuse_fast_engine_options(config)
     seed_everything(seed)
     keras = _keras()
     x_pre = data.x_pretrain
@@ -274,6 +283,7 @@ def end_to_end(
 ) -> list[StageRecord]:
     """Baseline: the same architecture at each depth from random init, all weights trained together."""
     depths = check_depths(depths, config)
+    _refuse_fast_engine_options(config)
     keras = _keras()
     y_train = data.one_hot(data.y_train)
     rec = _Recorder(data, seed)

@@ -291,14 +291,20 @@ def _trainer(
     optimizer: str = "sgd",
     architecture: str = "plain",
     corruption: str = "none",
+    weight_decay: bool = False,
+    early_stopping: bool = False,
 ):
-    """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum, level) -> (params, epoch losses).
+    """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum, level, decay, x_val, y_val)
+    -> (params, epoch losses).
 
     With a corruption, each batch's inputs are corrupted with keys folded from the epoch's key
-    (which still draws the same shuffle), so ``level`` 0 trains exactly the uncorrupted fit.
+    (which still draws the same shuffle), so ``level`` 0 trains exactly the uncorrupted fit. With
+    ``weight_decay``, each batch's loss adds ``decay`` times the sum of squared kernel weights (Keras'
+    L2 kernel regularizer). With ``early_stopping``, the fit returns the parameters of the epoch whose
+    loss on the (per-seed) validation rows ``x_val``, ``y_val`` is lowest (patience: the whole fit).
     """
 
-    def fit_one(params, x, y, key, lr, momentum, level):
+    def fit_one(params, x, y, key, lr, momentum, level, decay, x_val, y_val):
         n = x.shape[0]
         n_batches = -(-n // batch_size)
         pad = n_batches * batch_size - n
@@ -306,7 +312,10 @@ def _trainer(
 
         def batch_loss(p, xb, yb, mb):
             rows = _row_loss(_apply(p, xb, activation, frozen, architecture, rows=mb), yb, loss)
-            return jnp.sum(rows * mb) / jnp.sum(mb)
+            value = jnp.sum(rows * mb) / jnp.sum(mb)
+            if weight_decay:
+                value = value + decay * sum(jnp.sum(layer[0] ** 2) for layer in p if layer[0].ndim == 2)  # kernels only
+            return value
 
         grad = jax.value_and_grad(batch_loss)
         state0, update = OPTIMIZERS[optimizer](params)
@@ -325,15 +334,25 @@ def _trainer(
             batches = (idx, mask)
             if corruption != "none":
                 batches += (jax.random.split(jax.random.fold_in(k, 1), n_batches),)
-            carry, sums = jax.lax.scan(step, carry, batches)
-            return carry, jnp.sum(sums) / n
+            if not early_stopping:
+                carry, sums = jax.lax.scan(step, carry, batches)
+                return carry, jnp.sum(sums) / n
+            trained, best, best_loss = carry
+            trained, sums = jax.lax.scan(step, trained, batches)
+            val_loss = jnp.mean(_row_loss(_apply(trained[0], x_val, activation, 0, architecture), y_val, loss))
+            better = val_loss < best_loss  # a NaN loss is never better
+            best = jax.tree_util.tree_map(lambda new, old: jnp.where(better, new, old), trained[0], best)
+            return (trained, best, jnp.where(better, val_loss, best_loss)), jnp.sum(sums) / n
 
-        (params, _), losses = jax.lax.scan(epoch, (params, state0), jax.random.split(key, epochs))
-        return params, losses
+        carry0 = (params, state0)
+        if early_stopping:
+            carry0 = (carry0, params, jnp.float32(jnp.inf))
+        carry, losses = jax.lax.scan(epoch, carry0, jax.random.split(key, epochs))
+        return (carry[1] if early_stopping else carry[0]), losses
 
-    return jax.jit(
-        jax.vmap(fit_one, in_axes=(0, 0 if x_per_seed else None, 0 if y_per_seed else None, 0, None, None, None))
-    )
+    val_axis = 0 if early_stopping else None
+    in_axes = (0, 0 if x_per_seed else None, 0 if y_per_seed else None, 0, None, None, None, None, val_axis, val_axis)
+    return jax.jit(jax.vmap(fit_one, in_axes=in_axes))
 
 
 def train(
@@ -353,19 +372,35 @@ def train(
     architecture: str = "plain",
     corruption: str = "none",
     corruption_level: float = 0.0,
+    weight_decay: float = 0.0,
+    validation: tuple[jax.Array, jax.Array] | None = None,
 ) -> tuple[Params, np.ndarray]:
     """Fit a batch of networks (leading axis = seed); x and y are shared (2-D) or per seed (3-D).
 
     ``loss`` is "ce" (softmax cross-entropy on one-hot targets) or "mse"; ``optimizer`` "sgd"
     (with ``momentum``) or "adam" (which ignores ``momentum``); ``corruption`` ("masking" or
-    "gaussian", at ``corruption_level``) corrupts the inputs, never the targets. Returns the
-    trained parameters and each seed's mean loss per epoch.
+    "gaussian", at ``corruption_level``) corrupts the inputs, never the targets; ``weight_decay``
+    adds that multiple of the squared kernel weights to the loss; ``validation`` (per-seed inputs and
+    targets, 3-D) stops early: the parameters of the epoch with the lowest validation loss are returned.
+    Returns the trained parameters and each seed's mean loss per epoch.
     """
     fn = _trainer(
-        activation, loss, epochs, batch_size, frozen, x.ndim == 3, y.ndim == 3, optimizer, architecture, corruption
+        activation,
+        loss,
+        epochs,
+        batch_size,
+        frozen,
+        x.ndim == 3,
+        y.ndim == 3,
+        optimizer,
+        architecture,
+        corruption,
+        weight_decay > 0,
+        validation is not None,
     )
-    lr, momentum, level = (jnp.float32(v) for v in (learning_rate, momentum, corruption_level))
-    params, losses = fn(params, x, y, keys, lr, momentum, level)
+    lr, momentum, level, decay = (jnp.float32(v) for v in (learning_rate, momentum, corruption_level, weight_decay))
+    x_val, y_val = (None, None) if validation is None else validation
+    params, losses = fn(params, x, y, keys, lr, momentum, level, decay, x_val, y_val)
     return params, np.asarray(losses)
 
 

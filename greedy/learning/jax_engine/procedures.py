@@ -9,12 +9,14 @@ say): each seed trains on its own data.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from greedy.learning.config import (
     FINE_TUNE_WHEN,
@@ -64,6 +66,7 @@ def _fit(config: TrainConfig, loss: str, epochs: int | None = None, learning_rat
         optimizer=config.optimizer,
         epochs=config.epochs if epochs is None else epochs,
         batch_size=config.batch_size,
+        weight_decay=config.weight_decay,
     )
 
 
@@ -197,10 +200,11 @@ def _autoencoder_layer(chunk: SeedChunk, config: TrainConfig, state: dict, stage
         corruption_level=config.corruption_level,
         architecture=TIED_AUTOENCODER if config.tied_weights else "plain",
     )
-    state["recon"] = (jnp.swapaxes(new[0], -1, -2), decoder[0]) if config.tied_weights else decoder
+    decoder_layer = (jnp.swapaxes(new[0], -1, -2), decoder[0]) if config.tied_weights else decoder
+    state["recon"] = decoder_layer
 
     def reconstruct(f_in, f_out, x):
-        return scores.mse(linear_batch(state["recon"], f_out), f_in if own_input else x)
+        return scores.mse(linear_batch(decoder_layer, f_out), f_in if own_input else x)
 
     return new, losses, scores.divergence(losses, [new, decoder]), reconstruct
 
@@ -244,12 +248,33 @@ def _rbm_layer(chunk: SeedChunk, config: TrainConfig, state: dict, stage: int, n
     return (w, c), errors, scores.divergence(errors, machine), reconstruct
 
 
+def _memo_key(chunk: SeedChunk, config: TrainConfig, method: str, learn_layer) -> tuple:
+    """What an unsupervised stage's result depends on: method, settings, seeds and the exact pretraining inputs."""
+    x = np.asarray(chunk.arrays.x_pretrain)
+    digest = hashlib.blake2b(x.tobytes(), digest_size=16).hexdigest()
+    options = repr(getattr(learn_layer, "keywords", None))
+    return (method, repr(config), options, tuple(chunk.seeds), x.shape, str(x.dtype), digest)
+
+
 def _unsupervised_chunk(
-    chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str, method: str, learn_layer
+    chunk: SeedChunk,
+    log: StageLog,
+    config: TrainConfig,
+    *,
+    shape: Dataset,
+    fine_tune: str,
+    method: str,
+    learn_layer,
+    pretrained: dict | None,
 ) -> None:
     """Greedy unsupervised pretraining: each stage's layer learned by ``learn_layer`` from the stack's
-    output on the pretraining inputs, then scored by a softmax head trained on the frozen stack."""
+    output on the pretraining inputs, then scored by a softmax head trained on the frozen stack.
+
+    ``pretrained`` (a dict, or None) keeps each stage's learned layer under ``_memo_key`` and reuses it
+    when the same stage is asked for again: the labels play no part in it.
+    """
     a = chunk.arrays
+    memo = None if pretrained is None else _memo_key(chunk, config, method, learn_layer)
     hidden: Params = []
     splits = a.scored_splits()
     state = {"f_pre": a.x_pretrain}
@@ -258,7 +283,15 @@ def _unsupervised_chunk(
         if not any(log.alive):
             break
         start = time.perf_counter()
-        new, losses, layer_diverged, reconstruct = learn_layer(chunk, config, state, stage, shape.n_features)
+        key = None if memo is None else (*memo, stage)
+        if key is not None and key in pretrained:
+            new, losses, layer_diverged, reconstruct, carried = pretrained[key]
+            state.update(carried)
+        else:
+            new, losses, layer_diverged, reconstruct = learn_layer(chunk, config, state, stage, shape.n_features)
+            if key is not None:
+                carried = {name: value for name, value in state.items() if name != "f_pre"}
+                pretrained[key] = (new, losses, layer_diverged, reconstruct, carried)
         hidden.append(new)
         f_pre_in = state["f_pre"]
         state["f_pre"] = features_batch([new], f_pre_in, config.activation)
@@ -282,9 +315,16 @@ def _unsupervised_chunk(
             features = {name: features_batch([hidden[-1]], f, config.activation) for name, f in previous.items()}
 
 
-def _unsupervised(shape: Dataset, fine_tune: str, method: str, learn_layer):
+def _unsupervised(shape: Dataset, fine_tune: str, method: str, learn_layer, pretrained: dict | None = None):
     """A chunk procedure of unsupervised greedy pretraining whose stages ``learn_layer`` learns."""
-    return partial(_unsupervised_chunk, shape=shape, fine_tune=fine_tune, method=method, learn_layer=learn_layer)
+    return partial(
+        _unsupervised_chunk,
+        shape=shape,
+        fine_tune=fine_tune,
+        method=method,
+        learn_layer=learn_layer,
+        pretrained=pretrained,
+    )
 
 
 def autoencoder_greedy(
@@ -295,8 +335,14 @@ def autoencoder_greedy(
     fine_tune: str = "none",
     chunk_size: int = DEFAULT_CHUNK,
     keep_layers: Networks | None = None,
+    pretrained: dict | None = None,
 ) -> list[StageRecord]:
     """Autoencoder greedy pretraining for many seeds; see ``greedy.learning.keras_engine.autoencoder_greedy``.
+
+    ``pretrained``: a dict shared between calls; each stage's trained layer is kept in it, keyed by
+    the exact pretraining inputs, seeds and settings, and reused by a later call that asks for the
+    same (say, the same stacks probed and fine-tuned with different labeled subsets: see
+    ``with_labeled_per_class``, which keeps the pretraining rows' order).
 
     The fast engine's options (``config``): denoising (``corruption``), what each stage reconstructs
     (``reconstruction_target``: the raw input, as the tutorial, or the stage's own input, as stacked
@@ -306,7 +352,7 @@ def autoencoder_greedy(
     """
     seed_list, shape = _check_run_inputs(config, seeds, fine_tune, chunk_size, data)
     return _run_chunks(
-        _unsupervised(shape, fine_tune, "autoencoder_greedy", _autoencoder_layer),
+        _unsupervised(shape, fine_tune, "autoencoder_greedy", _autoencoder_layer, pretrained),
         data,
         seed_list,
         chunk_size,
@@ -390,16 +436,30 @@ def initial_network(
 
 
 def _end_to_end_chunk(
-    chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, depths: list[int], architecture: str
+    chunk: SeedChunk,
+    log: StageLog,
+    config: TrainConfig,
+    *,
+    shape: Dataset,
+    depths: list[int],
+    architecture: str,
+    early_stopping: bool,
 ) -> None:
     keys, a = chunk.keys, chunk.arrays
     method = "end_to_end" if architecture == "plain" else f"end_to_end+{architecture}"
+    validation = (a.x_validation, a.y_validation_hot) if early_stopping else None
     for depth in depths:
         start = time.perf_counter()
         params = initial_network(keys, shape.n_features, shape.n_classes, depth, config, architecture)
         fit_keys = purpose_keys(keys, depth, KeyPurpose.FIT)
         params, losses = train(
-            params, a.x_train, a.y_train_hot, fit_keys, **_fit(config, "ce"), architecture=architecture
+            params,
+            a.x_train,
+            a.y_train_hot,
+            fit_keys,
+            **_fit(config, "ce"),
+            architecture=architecture,
+            validation=validation,
         )
         accuracies = scores.network_accuracies(params, a.scored_splits(), config.activation, architecture)
         log.keep(depth, params)
@@ -414,6 +474,7 @@ def end_to_end(
     *,
     depths: Sequence[int] | None = None,
     architecture: str = "plain",
+    early_stopping: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
     keep_layers: Networks | None = None,
 ) -> list[StageRecord]:
@@ -423,10 +484,18 @@ def end_to_end(
     pre-activations batch-normalized; scored with its training inputs' statistics) or
     "residual" (each hidden layer after the first adds its input to its output); the latter two
     are recorded as method ``end_to_end+ARCHITECTURE`` and cannot be kept as plain layers.
+    ``early_stopping`` (plain networks; data with validation rows, see ``with_validation``) keeps
+    the weights of the epoch with the lowest loss on each seed's validation rows.
     """
     seed_list, shape = _check_run_inputs(config, seeds, "none", chunk_size, data)
     depth_list = check_depths(depths, config)
     check_choice("architecture", architecture, ARCHITECTURES)
+    if not isinstance(early_stopping, bool):
+        raise ValueError(f"early_stopping must be True or False, got {early_stopping!r}")
+    if early_stopping and architecture != "plain":
+        raise ValueError(f"early_stopping is implemented for architecture='plain', got {architecture!r}")
+    if early_stopping and shape.x_validation is None:
+        raise ValueError("early_stopping needs validation rows in the data: hold some out with greedy.with_validation")
     if architecture != "plain" and keep_layers is not None:
         raise ValueError(f"keep_layers holds plain layers; architecture={architecture!r} networks cannot be kept")
     return _run_chunks(
@@ -439,4 +508,5 @@ def end_to_end(
         shape=shape,
         depths=depth_list,
         architecture=architecture,
+        early_stopping=early_stopping,
     )

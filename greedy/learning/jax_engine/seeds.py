@@ -43,6 +43,9 @@ class SeedArrays:
     # The population sample, if the data has one: 2-D when every seed shares one (the usual case).
     x_population: jax.Array | None = None
     y_population: np.ndarray | None = None
+    # Validation rows for early stopping, where the data holds them (always per seed: 3-D).
+    x_validation: jax.Array | None = None
+    y_validation_hot: jax.Array | None = None
 
     @classmethod
     def of(cls, data: Data, picks: list[int]) -> SeedArrays:
@@ -61,6 +64,7 @@ class SeedArrays:
             x_pretrain=jnp.asarray(stack([d.x_pretrain for d in parts])),
             names=names,
             **_population(parts, stack),
+            **_validation(parts, picks),
         )
 
     def scored_splits(self) -> dict[str, tuple[jax.Array, np.ndarray]]:
@@ -69,6 +73,17 @@ class SeedArrays:
         if self.x_population is not None:
             splits["population"] = (self.x_population, self.y_population)
         return splits
+
+
+def _validation(parts: list[Dataset], picks: list[int]) -> dict:
+    """A chunk's validation rows, one slice per seed (a shared data set's repeated), if it has them."""
+    if parts[0].x_validation is None:
+        return {}
+    per_seed = parts if len(parts) == len(picks) else parts * len(picks)
+    return {
+        "x_validation": jnp.asarray(np.stack([d.x_validation for d in per_seed])),
+        "y_validation_hot": jnp.asarray(np.stack([d.one_hot(d.y_validation) for d in per_seed])),
+    }
 
 
 def _population(parts: list[Dataset], stack) -> dict:
@@ -120,12 +135,13 @@ def check_data(data: object, n_seeds: int) -> Dataset:
 
     def shapes(d: Dataset) -> tuple:
         population = None if d.x_population is None else d.x_population.shape
-        return (d.x_train.shape, d.x_test.shape, d.x_pretrain.shape, d.n_classes, population)
+        validation = None if d.x_validation is None else d.x_validation.shape
+        return (d.x_train.shape, d.x_test.shape, d.x_pretrain.shape, d.n_classes, population, validation)
 
     for i, d in enumerate(data):
         if shapes(d) != shapes(first):
             raise ValueError(
-                f"data[{i}] has shapes (x_train, x_test, x_pretrain, classes, population) {shapes(d)}, "
+                f"data[{i}] has shapes (x_train, x_test, x_pretrain, classes, population, validation) {shapes(d)}, "
                 f"data[0] has {shapes(first)}: per-seed data sets must have equal shapes"
             )
     return first
