@@ -6,7 +6,7 @@ import pytest
 
 from greedy.analysis import families
 from greedy.learning.config import TrainConfig
-from greedy.learning.data import digits, resplit
+from greedy.learning.data import digits, per_seed_splits, resplit
 
 TINY = TrainConfig(
     width=8, activation="sigmoid", initializer="glorot_uniform", epochs=2, head_epochs=2, fine_tune_epochs=2
@@ -26,12 +26,12 @@ def test_resplit_keeps_the_rows_and_sizes_and_stratifies():
 
 
 def test_mnist1d_seeds_get_their_own_standardized_splits():
-    first, second = families.per_seed_data("mnist1d", [0, 1])
+    first, second = per_seed_splits("mnist1d", [0, 1])
     assert first.x_train.shape == (4000, 40) and first.x_test.shape == (1000, 40)
     assert not np.array_equal(first.y_test, second.y_test)
     np.testing.assert_allclose(first.x_train.mean(0), 0, atol=1e-4)
-    with pytest.raises(ValueError, match="name must be one of"):
-        families.per_seed_data("mnist", [0])
+    with pytest.raises(ValueError, match="name='mnist' is not accepted"):
+        per_seed_splits("mnist", [0])
 
 
 def test_every_family_is_tuned_trained_and_scored():

@@ -353,11 +353,10 @@ def test_early_stopping_and_weight_decay_take_the_reference_steps():
     keys = jax.random.PRNGKey(0)[None]
     stopped, _ = train(batched, x, y, keys, **fit, weight_decay=0.01, validation=(x_val[None], y_val[None]))
     last, _ = train(batched, x, y, keys, **fit, weight_decay=0.01)
-    for got, want_stopped, want_last in zip(
-        jax.tree_util.tree_leaves(stopped), jax.tree_util.tree_leaves(path[best][1]), jax.tree_util.tree_leaves(last)
-    ):
-        np.testing.assert_allclose(got[0], want_stopped, atol=1e-5)
-    for got, want in zip(jax.tree_util.tree_leaves(last), jax.tree_util.tree_leaves(path[-1][1])):
+    leaves = jax.tree_util.tree_leaves
+    for got, want in zip(leaves(stopped), leaves(path[best][1]), strict=True):
+        np.testing.assert_allclose(got[0], want, atol=1e-5)
+    for got, want in zip(leaves(last), leaves(path[-1][1]), strict=True):
         np.testing.assert_allclose(got[0], want, atol=1e-5)
 
 

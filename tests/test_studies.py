@@ -6,6 +6,7 @@ import pandas as pd
 import greedy
 from greedy.analysis.stats import paired_comparison
 from greedy.analysis.studies import (
+    REGULARIZED,
     autoencoder_dead_units,
     collapse_summary,
     few_labels_verdict,
@@ -66,12 +67,18 @@ def test_dead_units_and_collapse_summary(blob_data):
 
 
 def test_label_scarcity_pairs_methods_on_the_same_subset():
-    df = label_scarcity(greedy.digits(), [1, None], [0, 1], TINY.with_(width=8), depth=3)
-    assert set(df.labeled_per_class) == {"1", "all"}
-    # 5 networks and 4 baselines with one label per class; with every label, the 2 supervised baselines.
+    df = label_scarcity(greedy.digits(), [1, 3, None], [0, 1], TINY.with_(width=8), depth=3)
+    assert set(df.labeled_per_class) == {"1", "3", "all"}
+    # 6 networks and 4 baselines with few labels; with every label, the 2 supervised baselines.
     methods = df.groupby(["labeled_per_class", "seed"]).method.nunique()
-    assert methods.loc["1"].eq(9).all() and methods.loc["all"].eq(7).all()
-    assert set(df[df.labeled_per_class == "1"].method) >= {"label_spreading", "self_training"}
+    assert methods.loc["1"].eq(10).all() and methods.loc["all"].eq(8).all()
+    assert set(df[df.labeled_per_class == "1"].method) >= {"label_spreading", "self_training", REGULARIZED}
+    # Early stopping needs a labeled example per class to hold out: not with one label per class.
+    regularized = df[df.method == REGULARIZED].groupby("labeled_per_class").early_stopping.all()
+    assert regularized.to_dict() == {"1": False, "3": True, "all": True}
+    # One autoencoder pretraining serves every label count: its reconstruction error is the same at each.
+    stacks = df[df.method == "autoencoder_greedy"].pivot(index="seed", columns="labeled_per_class", values="test_mse")
+    assert stacks.nunique(axis=1).eq(1).all()
 
 
 def test_baselines_see_the_labeled_rows_only_as_labeled():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greedy.analysis.stats import mean_ci, paired_comparison
+from greedy.analysis.stats import paired_comparison, seed_summary
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset
@@ -50,10 +50,11 @@ def _records(contender: Contender, data, config: TrainConfig, seeds, depths: lis
     return df[df.depth.isin(depths)]
 
 
-def _equal_budget(data, config: TrainConfig, seeds, depths: list[int]) -> pd.DataFrame:
-    """End to end with as many updates as the greedy stack to that depth: (depth - 1) stages of epochs."""
+def equal_budget_end_to_end(data, config: TrainConfig, seeds, depths, fits: Callable[[int], int]) -> pd.DataFrame:
+    """End to end at each depth with as many epochs over the labeled data as the greedy procedure it
+    is compared with: ``fits(depth)`` times the epochs of one fit."""
     frames = [
-        to_frame(jax_engine.end_to_end(data, config.with_(epochs=(depth - 1) * config.epochs), seeds, depths=[depth]))
+        to_frame(jax_engine.end_to_end(data, config.with_(epochs=fits(depth) * config.epochs), seeds, depths=[depth]))
         for depth in depths
     ]
     return pd.concat(frames, ignore_index=True)
@@ -83,8 +84,7 @@ def fair_comparison(
         for key, contender in CONTENDERS.items():
             options = _options(contender, depths[-1:])
             result = tune(contender.run, tuning_data, config, tuning_seeds, grid, depth=depths[-1], **options)
-            chosen = [point == result.chosen for point in grid]
-            tables.append(result.table.assign(config=name, contender=key, chosen=chosen))
+            tables.append(result.table.assign(config=name, contender=key))
             runs = [("tuned", result.config)]
             if key in ("supervised_greedy", "end_to_end"):  # the tutorial's own settings, for reference
                 runs.append(("tutorial", config))
@@ -92,7 +92,8 @@ def fair_comparison(
                 df = _records(contender, data, run_config, seeds, depths)
                 frames.append(df.assign(config=name, contender=key, settings=settings))
             if key == "end_to_end":
-                df = _equal_budget(data, result.config, seeds, depths)
+                # The greedy stack to a depth trains (depth - 1) stages of one fit's epochs.
+                df = equal_budget_end_to_end(data, result.config, seeds, depths, fits=lambda depth: depth - 1)
                 frames.append(df.assign(config=name, contender="end_to_end_equal_budget", settings="tuned"))
             jax_engine.release_compiled()  # each activation and architecture compiles programs of its own
     records = pd.concat(frames, ignore_index=True)
@@ -121,19 +122,14 @@ def at_depth_summary(records: pd.DataFrame, depth: int, ceiling: float, value: s
     rows = []
     part = records[records.depth == depth]
     for (config, contender, settings), group in part.groupby(["config", "contender", "settings"], sort=False):
-        est = mean_ci(group[value])
+        row = seed_summary(group, value)
         rows.append(
             {
                 "config": config,
                 "key": KEYS[(contender, settings)],
                 "label": group.label.iloc[0],
-                "n": len(group),
-                "diverged": int((group.status == "diverged").sum()),
-                "mean": est.mean,
-                "CI low": est.low,
-                "CI high": est.high,
-                "gap to ceiling": est.mean - ceiling,
-                "train accuracy": float(group.train_accuracy.mean()),
+                **row,
+                "gap to ceiling": row["mean"] - ceiling,
             }
         )
     return pd.DataFrame(rows)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greedy.analysis.stats import mean_ci, paired_comparison
+from greedy.analysis.baselines import equal_budget_end_to_end
+from greedy.analysis.stats import paired_comparison, seed_summary
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
-from greedy.learning.data import Dataset, digits, mnist1d, resplit, standardized
+from greedy.learning.data import PER_SEED_DATASETS, Dataset, per_seed_splits
 from greedy.learning.records import StageRecord, to_frame
 from greedy.learning.tuning import settings_grid, tune
 
@@ -55,21 +56,6 @@ FAMILIES = {
 # pretraining, and of a shallow network (1 hidden layer) without. Published figures, quoted.
 BENGIO_2007_MNIST_TEST_ERROR = {"rbm": 1.2, "autoencoder": 1.4, "supervised": 2.0, "none": 2.4, "shallow": 1.9}
 
-DATASETS = ("mnist1d", "digits")
-
-
-def per_seed_data(name: str, seeds: Sequence[int]) -> list[Dataset]:
-    """One standardized data set per seed, each its own stratified train/test split.
-
-    MNIST-1D: the published 4,000 + 1,000 rows pooled and split again per seed; digits: 50/50.
-    """
-    if name == "mnist1d":
-        pooled = mnist1d()
-        return [standardized(resplit(pooled, seed)) for seed in seeds]
-    if name == "digits":
-        return [digits(random_state=seed) for seed in seeds]
-    raise ValueError(f"name must be one of {list(DATASETS)}, got {name!r}")
-
 
 def _tuned(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepest: int) -> tuple[TrainConfig, list]:
     """The family's config with its learning rate(s) chosen, and the tuning tables."""
@@ -79,7 +65,7 @@ def _tuned(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepe
             family.run, tuning_data, config, tuning_seeds, settings_grid(learning_rate=LEARNING_RATES),
             depth=deepest, depths=[deepest], **options,
         )  # fmt: skip
-        return result.config, [result.table.assign(stage="training", chosen=_marks(result))]
+        return result.config, [result.table.assign(stage="training")]
     frozen = tune(
         family.run, tuning_data, config, tuning_seeds, settings_grid(learning_rate=LEARNING_RATES),
         depth=deepest, **options,
@@ -89,26 +75,9 @@ def _tuned(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepe
         depth=deepest, fine_tune="last", **options,
     )  # fmt: skip
     return tuned.config, [
-        frozen.table.assign(stage="pretraining", chosen=_marks(frozen)),
-        tuned.table.rename(columns={"fine_tune_learning_rate": "learning_rate"}).assign(
-            stage="fine-tuning", chosen=_marks(tuned)
-        ),
+        frozen.table.assign(stage="pretraining"),
+        tuned.table.rename(columns={"fine_tune_learning_rate": "learning_rate"}).assign(stage="fine-tuning"),
     ]
-
-
-def _marks(result) -> list[bool]:
-    return [row == result.chosen for row in result.table[list(result.chosen)].to_dict("records")]
-
-
-def _equal_budget(data, config: TrainConfig, seeds, depths: list[int]) -> pd.DataFrame:
-    """No pretraining given a fine-tuned greedy stack's epochs over the labeled data: (depth - 1)
-    stages and the fine-tuning, ``depth`` times the epochs of one fit, at its tuned learning rate."""
-    frames = [
-        to_frame(jax_engine.end_to_end(data, config.with_(epochs=depth * config.epochs), seeds, depths=[depth]))
-        for depth in depths
-    ]
-    df = pd.concat(frames, ignore_index=True)
-    return df.assign(family="none_equal_budget", label=EQUAL_BUDGET_LABEL, scored="end to end")
 
 
 EQUAL_BUDGET_LABEL = "no pretraining, equal budget"
@@ -147,7 +116,10 @@ def family_comparison(
         df = df[df.depth.isin(depths)]
         frames.append(df.assign(family=key, label=family.label, scored=df.method.map(scored_as)))
         if key == "none":
-            frames.append(_equal_budget(data, tuned, seeds, depths))
+            # A fine-tuned greedy stack's epochs over the labeled data: (depth - 1) stages and the
+            # fine-tuning, depth times one fit's, here at the tuned learning rate of no pretraining.
+            df = equal_budget_end_to_end(data, tuned, seeds, depths, fits=lambda depth: depth)
+            frames.append(df.assign(family="none_equal_budget", label=EQUAL_BUDGET_LABEL, scored="end to end"))
         jax_engine.release_compiled()
     return pd.concat(frames, ignore_index=True), pd.concat(tables, ignore_index=True)
 
@@ -158,20 +130,15 @@ def family_summary(records: pd.DataFrame, depth: int) -> pd.DataFrame:
     rows = []
     part = records[records.depth == depth]
     for (dataset, family, scored), group in part.groupby(["data", "family", "scored"], sort=False):
-        est = mean_ci(group.test_accuracy)
+        row = seed_summary(group, "test_accuracy")
         rows.append(
             {
                 "data": dataset,
                 "family": family,
                 "label": group.label.iloc[0],
                 "scored": scored,
-                "n": len(group),
-                "diverged": int((group.status == "diverged").sum()),
-                "mean": est.mean,
-                "CI low": est.low,
-                "CI high": est.high,
-                "test error %": 100 * (1 - est.mean),
-                "train accuracy": float(group.train_accuracy.mean()),
+                **row,
+                "test error %": 100 * (1 - row["mean"]),
             }
         )
     return pd.DataFrame(rows)
@@ -230,15 +197,15 @@ TUNING_SEED_START = 10_000
 def families_study(
     datasets: Sequence[str], config: TrainConfig, n_seeds: int, n_tuning_seeds: int, depths: Sequence[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``family_comparison`` on each named data set (see ``per_seed_data``); rows labelled ``data``."""
+    """``family_comparison`` on each named data set (see ``per_seed_splits``); rows labelled ``data``."""
     for name in datasets:
-        if name not in DATASETS:
-            raise ValueError(f"datasets must be drawn from {list(DATASETS)}, got {name!r}")
+        if name not in PER_SEED_DATASETS:
+            raise ValueError(f"datasets must be drawn from {list(PER_SEED_DATASETS)}, got {name!r}")
     seeds, tuning_seeds = range(n_seeds), range(TUNING_SEED_START, TUNING_SEED_START + n_tuning_seeds)
     records, tables = [], []
     for name in datasets:
         df, table = family_comparison(
-            per_seed_data(name, seeds), config, seeds, per_seed_data(name, tuning_seeds), tuning_seeds, depths
+            per_seed_splits(name, seeds), config, seeds, per_seed_splits(name, tuning_seeds), tuning_seeds, depths
         )
         records.append(df.assign(data=name))
         tables.append(table.assign(data=name))

@@ -17,16 +17,23 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from greedy.analysis.stats import Comparison, paired_comparison
+from greedy.analysis.studies import REGULARIZED, REGULARIZED_WEIGHT_DECAY
 from greedy.learning.data import Dataset
 
 PCA_COMPONENTS = 20  # fitted on every training input, labeled or not: the unsupervised step
 LABEL_SPREADING_NEIGHBOURS = 10
 
-BASELINES = {
+SCIKIT_LEARN_BASELINES = {
     "logistic_regression": "logistic regression",
     "pca_logistic_regression": f"PCA ({PCA_COMPONENTS} components, all inputs) + logistic regression",
     "label_spreading": f"label spreading ({LABEL_SPREADING_NEIGHBOURS}-NN graph)",
     "self_training": "self-training (logistic regression)",
+}
+# Every baseline the pretrained network is measured against: scikit-learn's and the same network
+# trained end to end with the regularization a practitioner would add (greedy.analysis.studies).
+BASELINES = {
+    **SCIKIT_LEARN_BASELINES,
+    REGULARIZED: f"the network end to end, weight decay {REGULARIZED_WEIGHT_DECAY:g} + early stopping",
 }
 
 
@@ -60,7 +67,7 @@ def _predict(name: str, data: Dataset, seed: int) -> tuple[np.ndarray, np.ndarra
     elif name == "self_training":
         model = SelfTrainingClassifier(_logistic(seed)).fit(x_all, y_all)
     else:
-        raise ValueError(f"baseline must be one of {list(BASELINES)}, got {name!r}")
+        raise ValueError(f"baseline must be one of {list(SCIKIT_LEARN_BASELINES)}, got {name!r}")
     return model.predict(x), model.predict(data.x_test)
 
 
@@ -70,7 +77,9 @@ def baseline_records(parts: Sequence[Dataset], seeds: Sequence[int]) -> pd.DataF
     rows = []
     for data, seed in zip(parts, seeds, strict=True):
         # With every label there is nothing for the semi-supervised baselines to add.
-        names = BASELINES if data.x_unlabeled is not None and len(data.x_unlabeled) else SUPERVISED_BASELINES
+        names = (
+            SCIKIT_LEARN_BASELINES if data.x_unlabeled is not None and len(data.x_unlabeled) else SUPERVISED_BASELINES
+        )
         for name in names:
             on_train, on_test = _predict(name, data, seed)
             rows.append(

@@ -44,6 +44,20 @@ def summarize(df: pd.DataFrame, value: str, by: list[str], level: float = 0.95) 
     return pd.DataFrame(rows)
 
 
+def seed_summary(group: pd.DataFrame, value: str) -> dict[str, float]:
+    """A condition's records (one per seed) at a glance: seeds, how many diverged, the mean of ``value``
+    with its 95% CI, and the mean training accuracy (the gap between the two shows overfitting)."""
+    est = mean_ci(group[value])
+    return {
+        "n": len(group),
+        "diverged": int((group.status == "diverged").sum()),
+        "mean": est.mean,
+        "CI low": est.low,
+        "CI high": est.high,
+        "train accuracy": float(group.train_accuracy.mean()),
+    }
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Paired difference a - b over the seeds both have, with CI and a paired t-test p-value."""

@@ -21,8 +21,6 @@ from greedy.learning.data import Dataset, one_per_seed, with_labeled_per_class
 from greedy.learning.jax_engine import Networks
 from greedy.learning.records import to_frame
 
-GREEDY_METHODS = ("supervised_greedy", "autoencoder_greedy")
-
 
 def methods_by_depth(
     data: Dataset,
@@ -113,6 +111,29 @@ def autoencoder_dead_units(
     return records, dead.merge(ok, on=["depth", "seed"])  # only stages that were recorded as ok
 
 
+# The regularized end-to-end baseline of the few-labels chapter: weight decay (an L2 penalty on the
+# kernels) and early stopping on a held-out fifth of the labeled examples (at least one per class).
+REGULARIZED_WEIGHT_DECAY = 1e-3
+REGULARIZED_VALIDATION_FRACTION = 0.2
+REGULARIZED = "end_to_end+regularized"
+
+
+def _regularized_end_to_end(parts: list[Dataset], config: TrainConfig, seeds: list[int], depth: int) -> pd.DataFrame:
+    """The same network trained end to end with weight decay and, where every class has two labeled
+    examples to spare one, early stopping on held-out labeled rows (column ``early_stopping``)."""
+    from greedy.learning.data import with_validation
+
+    config = config.with_(weight_decay=REGULARIZED_WEIGHT_DECAY)
+    early = bool(min(np.bincount(d.y_train, minlength=d.n_classes).min() for d in parts) >= 2)
+    if early:
+        parts = [
+            with_validation(d, REGULARIZED_VALIDATION_FRACTION, random_state=s)
+            for d, s in zip(parts, seeds, strict=True)
+        ]
+    records = jax_engine.end_to_end(parts, config, seeds, depths=[depth], early_stopping=early)
+    return to_frame(records).assign(method=REGULARIZED, early_stopping=early)
+
+
 def label_scarcity(
     data: Dataset | Sequence[Dataset],
     labeled_per_class: list[int | None],
@@ -121,30 +142,37 @@ def label_scarcity(
     depth: int,
     baselines: bool = True,
 ) -> pd.DataFrame:
-    """Test accuracy at ``depth`` with k labels per class: no pretraining vs the greedy methods (+ fine-tuning),
-    and (with ``baselines``) the scikit-learn baselines of ``greedy.analysis.semi_supervised``.
+    """Test accuracy at ``depth`` with k labels per class: no pretraining (plain, and regularized: weight
+    decay + early stopping) vs the greedy methods (+ fine-tuning), and (with ``baselines``) the
+    scikit-learn baselines of ``greedy.analysis.semi_supervised``.
 
     ``data`` is one data set, or one per seed (each seed its own train/test split). Seed s draws
     the labeled subset (the same for every method at that seed, so comparisons pair) and the
-    networks' initialization; the unlabeled rest feeds the autoencoder and the semi-supervised
-    baselines. A k above the smallest class's count of training examples is refused.
+    networks' initialization; every training input, without its label, feeds the autoencoder and
+    the semi-supervised baselines. The autoencoder stacks do not depend on the labels: they are
+    trained once per seed and probed and fine-tuned at every k. A k above the smallest class's
+    count of training examples is refused.
     """
     from greedy.analysis.semi_supervised import baseline_records
 
     seeds = check_seeds(seeds)
     per_seed = one_per_seed(data, len(seeds))
     greedy_config = config.with_(n_added_layers=depth - 2)
+    pretrained: dict = {}
     frames = []
     for k in labeled_per_class:
         parts = [with_labeled_per_class(d, k, random_state=seed) for d, seed in zip(per_seed, seeds, strict=True)]
         records = jax_engine.end_to_end(parts, config, seeds, depths=[depth])
-        for method in GREEDY_METHODS:
-            run = getattr(jax_engine, method)(parts, greedy_config, seeds, fine_tune="last")
-            records += [r for r in run if r.depth == depth]
-        frame = to_frame(records)
+        records += jax_engine.supervised_greedy(parts, greedy_config, seeds, fine_tune="last")
+        records += jax_engine.autoencoder_greedy(parts, greedy_config, seeds, fine_tune="last", pretrained=pretrained)
+        frame = pd.concat(
+            [to_frame([r for r in records if r.depth == depth]), _regularized_end_to_end(parts, config, seeds, depth)],
+            ignore_index=True,
+        )
         if baselines:
             frame = pd.concat([frame, baseline_records(parts, seeds)], ignore_index=True)
         frames.append(frame.assign(labeled_per_class="all" if k is None else str(k)))
+        jax_engine.release_compiled()  # each label count's shapes compile programs no other count uses
     return pd.concat(frames, ignore_index=True)
 
 

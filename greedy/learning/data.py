@@ -13,7 +13,7 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from greedy.learning.config import check_positive_float, check_positive_int, check_seeds
+from greedy.learning.config import check_choice, check_positive_float, check_positive_int, check_seeds
 
 
 @dataclass(frozen=True)
@@ -295,6 +295,23 @@ def resplit(data: Dataset, random_state: int) -> Dataset:
         x_validation=None,
         y_validation=None,
     )
+
+
+PER_SEED_DATASETS = ("mnist1d", "digits")
+
+
+def per_seed_splits(name: str, seeds: Sequence[int]) -> list[Dataset]:
+    """One standardized data set per seed, each its own stratified train/test split (seeded by the seed).
+
+    ``name``: "mnist1d" (the published 4,000 + 1,000 rows pooled and split again per seed) or
+    "digits" (50/50).
+    """
+    check_choice("name", name, PER_SEED_DATASETS)
+    seeds = check_seeds(seeds)
+    if name == "mnist1d":
+        pooled = mnist1d()
+        return [standardized(resplit(pooled, seed)) for seed in seeds]
+    return [digits(random_state=seed) for seed in seeds]
 
 
 def dataset_checksum(data: Dataset) -> str:

@@ -38,7 +38,7 @@ class Tuning:
 
     chosen: dict[str, object]
     config: TrainConfig
-    table: pd.DataFrame  # one row per grid point: its settings, mean validation accuracy, seeds, diverged
+    table: pd.DataFrame  # one row per grid point: its settings, mean validation accuracy, seeds, diverged, chosen
 
 
 def tune(
@@ -87,4 +87,5 @@ def tune(
         )
     table = pd.DataFrame(rows)
     best = int(table.validation_accuracy.to_numpy().argmax())
+    table["chosen"] = table.index == best
     return Tuning(chosen=dict(grid[best]), config=configs[best], table=table)
