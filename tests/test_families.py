@@ -40,13 +40,17 @@ def test_every_family_is_tuned_trained_and_scored():
     assert arms == {
         ("none", "end to end"),
         ("none_equal_budget", "end to end"),
-        *((f, s) for f in ("supervised", "autoencoder", "denoising", "rbm") for s in ("frozen", "fine-tuned")),
+        *(
+            (f, s)
+            for f in ("supervised", "autoencoder", "denoising", "stacked_denoising", "rbm")
+            for s in ("frozen", "fine-tuned")
+        ),
     }
     assert set(records.depth) == {2, 3} and (records.data == "digits").all()
     assert records.groupby(["family", "scored", "depth"]).seed.nunique().eq(2).all()
     # One chosen learning rate per family and tuning stage, from the stated grid.
     chosen = tuning[tuning.chosen]
-    assert chosen.groupby(["family", "stage"]).size().eq(1).all() and len(chosen) == 9
+    assert chosen.groupby(["family", "stage"]).size().eq(1).all() and len(chosen) == 11
     assert set(tuning.learning_rate) <= set(families.LEARNING_RATES)
     denoising = records[records.family == "denoising"].dataset.iloc[0]
     assert denoising.startswith("digits")

@@ -1,6 +1,7 @@
 """The literature's greedy pretraining families side by side: Bengio et al. (2007)'s comparison, re-run.
 
-No pretraining, supervised greedy, autoencoder greedy, denoising-autoencoder greedy and RBM greedy
+No pretraining, supervised greedy, autoencoder greedy, denoising-autoencoder greedy (the tutorial's
+design, and Vincent et al. (2008)'s stacked one with tied weights) and RBM greedy
 (a deep belief network's stack) train the same sigmoid MLPs on each seed's own split of the data.
 Every greedy stack is scored frozen (its top layer a softmax head) and fine-tuned. Each family's
 pretraining learning rate is chosen on validation splits of separate tuning seeds' training data,
@@ -47,6 +48,19 @@ FAMILIES = {
         jax_engine.autoencoder_greedy,
         {},
         {"corruption": "masking", "corruption_level": MASKED_FRACTION},
+    ),
+    # Vincent et al. (2008)'s stacked denoising autoencoder: each stage reconstructs its own input
+    # through the transpose of its weights (the two above reconstruct the raw input, as the tutorial).
+    "stacked_denoising": Family(
+        "stacked denoising autoencoder (tied weights)",
+        jax_engine.autoencoder_greedy,
+        {},
+        {
+            "corruption": "masking",
+            "corruption_level": MASKED_FRACTION,
+            "reconstruction_target": "stage_input",
+            "tied_weights": True,
+        },
     ),
     # Standardized inputs are real-valued: the first RBM has Gaussian visible units.
     "rbm": Family("RBM greedy (DBN)", jax_engine.rbm_greedy, {"visible": "gaussian"}, {}),

@@ -147,6 +147,9 @@ def facet_bands_figure(
             ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label=ceiling_label)
         ax.set_title(str(name))
         ax.set(xlabel=x, ylabel=ylabel or value)
+        steps = np.sort(part[x].unique())
+        if len(steps) <= 12 and np.all(steps == np.round(steps)):  # a few whole steps (depths): tick each
+            ax.set_xticks(steps)
         if log_y:
             ax.set_yscale("log")
     for ax in axes.flat[len(facets) :]:

@@ -18,7 +18,7 @@ FINE_TUNE_WHEN = ("none", "last", "every")
 CORRUPTIONS = ("none", "masking", "gaussian")
 # What an autoencoder stage reconstructs: the raw input from the whole stack (the tutorial's design,
 # one reconstruction layer carried from stage to stage) or its own input, the layer below's output,
-# with a fresh decoder per stage (stacked denoising autoencoders, Vincent et al., 2010).
+# with a fresh decoder per stage (stacked denoising autoencoders, Vincent et al., 2008).
 RECONSTRUCTION_TARGETS = ("raw_input", "stage_input")
 
 # The pre-2006 kind of initialization: uniform in [-0.05, 0.05] (Keras' RandomUniform default).

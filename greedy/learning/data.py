@@ -298,6 +298,7 @@ def resplit(data: Dataset, random_state: int) -> Dataset:
 
 
 PER_SEED_DATASETS = ("mnist1d", "digits")
+DATASET_TITLES = {"mnist1d": "MNIST-1D", "digits": "digits"}  # as the book names them
 
 
 def per_seed_splits(name: str, seeds: Sequence[int]) -> list[Dataset]:
