@@ -51,3 +51,14 @@ def test_bands_stay_inside_the_range_and_panels_may_keep_their_own_axis():
         for band in ax.collections:
             ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
             assert ys.max() <= 1.0
+
+
+def test_a_few_whole_depths_get_a_tick_each_and_fractional_steps_keep_matplotlibs():
+    few = pd.DataFrame(
+        [{"panel": "a", "method": "m", "depth": d, "seed": s, "acc": 0.5} for d in (2, 3, 4) for s in range(3)]
+    )
+    fig = facet_bands_figure(few, "acc", "panel", "method")
+    assert list(fig.axes[0].get_xticks()) == [2, 3, 4]  # not 2.0, 2.5, 3.0, ...
+    fractional = few.assign(depth=few.depth * 0.25)  # left to matplotlib
+    fig = facet_bands_figure(fractional, "acc", "panel", "method")
+    assert list(fig.axes[0].get_xticks()) != [0.5, 0.75, 1.0]
