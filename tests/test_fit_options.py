@@ -257,6 +257,15 @@ def test_reviving_dead_units_replaces_exactly_the_dead_ones(blob_data):
         keras_engine.autoencoder_greedy(blob_data, TrainConfig(revive_dead_units=True))
 
 
+def _gradient_descent(loss, params, learning_rate: float, steps: int) -> list:
+    """Plain full-batch gradient descent on ``loss`` by hand: the parameters after each step."""
+    path = []
+    for _ in range(steps):
+        params = jax.tree_util.tree_map(lambda p, g: p - learning_rate * g, params, jax.grad(loss)(params))
+        path.append(params)
+    return path
+
+
 def test_a_tied_autoencoder_fit_takes_the_gradient_steps_of_its_loss():
     """Full-batch SGD on a tied autoencoder equals plain gradient descent on the explicit loss
     mean((sigmoid(x W + b) W^T + c - x)^2): the decoder is the encoder's transpose, not a copy."""
@@ -275,9 +284,7 @@ def test_a_tied_autoencoder_fit_takes_the_gradient_steps_of_its_loss():
         (w_, b_), c_ = p
         return jnp.mean((jax.nn.sigmoid(x @ w_ + b_) @ w_.T + c_ - x) ** 2)
 
-    expected = ((w, jnp.zeros(3)), jnp.zeros(5))
-    for _ in range(3):
-        expected = jax.tree_util.tree_map(lambda p, g: p - 0.5 * g, expected, jax.grad(loss)(expected))
+    expected = _gradient_descent(loss, ((w, jnp.zeros(3)), jnp.zeros(5)), 0.5, 3)[-1]
     np.testing.assert_allclose(trained[0][0][0], expected[0][0], atol=1e-6)
     np.testing.assert_allclose(trained[0][1][0], expected[0][1], atol=1e-6)
     np.testing.assert_allclose(trained[1][0][0], expected[1], atol=1e-6)
@@ -341,12 +348,9 @@ def test_early_stopping_and_weight_decay_take_the_reference_steps():
     def loss(p):
         return ce(p, x, y) + 0.01 * (jnp.sum(p[0][0] ** 2) + jnp.sum(p[1][0] ** 2))
 
-    epochs, lr, path = 150, 1.0, []
-    p = params
-    for _ in range(epochs):
-        p = jax.tree_util.tree_map(lambda a, g: a - lr * g, p, jax.grad(loss)(p))
-        path.append((float(ce(p, x_val, y_val)), p))
-    best = int(np.argmin([v for v, _ in path]))
+    epochs, lr = 150, 1.0
+    path = _gradient_descent(loss, params, lr, epochs)
+    best = int(np.argmin([float(ce(p, x_val, y_val)) for p in path]))
     assert 0 < best < epochs - 1  # the check below tells the epochs apart
     batched = jax.tree_util.tree_map(lambda a: a[None], params)
     fit = dict(activation="tanh", loss="ce", learning_rate=lr, momentum=0.0, epochs=epochs, batch_size=24)
@@ -354,9 +358,9 @@ def test_early_stopping_and_weight_decay_take_the_reference_steps():
     stopped, _ = train(batched, x, y, keys, **fit, weight_decay=0.01, validation=(x_val[None], y_val[None]))
     last, _ = train(batched, x, y, keys, **fit, weight_decay=0.01)
     leaves = jax.tree_util.tree_leaves
-    for got, want in zip(leaves(stopped), leaves(path[best][1]), strict=True):
+    for got, want in zip(leaves(stopped), leaves(path[best]), strict=True):
         np.testing.assert_allclose(got[0], want, atol=1e-5)
-    for got, want in zip(leaves(last), leaves(path[-1][1]), strict=True):
+    for got, want in zip(leaves(last), leaves(path[-1]), strict=True):
         np.testing.assert_allclose(got[0], want, atol=1e-5)
 
 
