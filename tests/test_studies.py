@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 
 import greedy
+from greedy.analysis.semi_supervised import REGULARIZED
 from greedy.analysis.stats import paired_comparison
 from greedy.analysis.studies import (
-    REGULARIZED,
     autoencoder_dead_units,
     collapse_summary,
     few_labels_verdict,
@@ -81,6 +81,21 @@ def test_label_scarcity_pairs_methods_on_the_same_subset():
     assert stacks.nunique(axis=1).eq(1).all()
 
 
+def test_label_scarcity_runs_fewer_seeds_where_labels_are_plentiful():
+    config = TINY.with_(width=8)
+    df = label_scarcity(greedy.digits(), [1, 3, None], [0, 1, 2], config, depth=3, baselines=False, plentiful=(3, 2))
+    assert df.groupby("labeled_per_class").seed.unique().map(sorted).to_dict() == {
+        "1": [0, 1, 2],
+        "3": [0, 1],
+        "all": [0, 1],
+    }
+    # The first seeds' numbers do not depend on how many seeds run (seeds train in fixed-size chunks).
+    every = label_scarcity(greedy.digits(), [3], [0, 1, 2], config, depth=3, baselines=False)
+    columns = ["method", "seed", "test_accuracy"]
+    fewer = df[df.labeled_per_class == "3"][columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(fewer, every[every.seed < 2][columns].reset_index(drop=True))
+
+
 def test_baselines_see_the_labeled_rows_only_as_labeled():
     """Logistic regression on the k labeled rows fits them; label spreading uses the unlabeled rows too."""
     from greedy.analysis.semi_supervised import against_best_baseline, baseline_records, baseline_verdict
@@ -99,7 +114,13 @@ def test_baselines_see_the_labeled_rows_only_as_labeled():
         ]
     )
     assert baseline_verdict(table, "X").endswith(
-        "ahead (paired 95% CI above zero) at 1 labels per class; behind at 3; no detectable difference at all."
+        "ahead (paired 95% CI above zero) at 1 label per class; behind at 3 labels per class; "
+        "no detectable difference at every label."
+    )
+    everywhere = table.assign(**{"CI low": 0.01, "CI high": 0.02})
+    assert baseline_verdict(everywhere, "X").endswith(
+        "at 1, 3 labels per class and with every label; behind at no label count; "
+        "no detectable difference at no label count."
     )
 
 

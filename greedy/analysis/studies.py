@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from greedy.analysis.diagnostics import dead_unit_fractions, gradient_norms, mark_collapse
+from greedy.analysis.semi_supervised import baseline_records, regularized_end_to_end
 from greedy.analysis.stats import Comparison, mean_ci, rate_ci
 from greedy.learning import jax_engine
-from greedy.learning.config import TrainConfig, check_seeds
+from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
 from greedy.learning.data import Dataset, one_per_seed, with_labeled_per_class
 from greedy.learning.jax_engine import Networks
 from greedy.learning.records import to_frame
@@ -111,29 +112,6 @@ def autoencoder_dead_units(
     return records, dead.merge(ok, on=["depth", "seed"])  # only stages that were recorded as ok
 
 
-# The regularized end-to-end baseline of the few-labels chapter: weight decay (an L2 penalty on the
-# kernels) and early stopping on a held-out fifth of the labeled examples (at least one per class).
-REGULARIZED_WEIGHT_DECAY = 1e-3
-REGULARIZED_VALIDATION_FRACTION = 0.2
-REGULARIZED = "end_to_end+regularized"
-
-
-def _regularized_end_to_end(parts: list[Dataset], config: TrainConfig, seeds: list[int], depth: int) -> pd.DataFrame:
-    """The same network trained end to end with weight decay and, where every class has two labeled
-    examples to spare one, early stopping on held-out labeled rows (column ``early_stopping``)."""
-    from greedy.learning.data import with_validation
-
-    config = config.with_(weight_decay=REGULARIZED_WEIGHT_DECAY)
-    early = bool(min(np.bincount(d.y_train, minlength=d.n_classes).min() for d in parts) >= 2)
-    if early:
-        parts = [
-            with_validation(d, REGULARIZED_VALIDATION_FRACTION, random_state=s)
-            for d, s in zip(parts, seeds, strict=True)
-        ]
-    records = jax_engine.end_to_end(parts, config, seeds, depths=[depth], early_stopping=early)
-    return to_frame(records).assign(method=REGULARIZED, early_stopping=early)
-
-
 def label_scarcity(
     data: Dataset | Sequence[Dataset],
     labeled_per_class: list[int | None],
@@ -141,6 +119,7 @@ def label_scarcity(
     config: TrainConfig,
     depth: int,
     baselines: bool = True,
+    plentiful: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Test accuracy at ``depth`` with k labels per class: no pretraining (plain, and regularized: weight
     decay + early stopping) vs the greedy methods (+ fine-tuning), and (with ``baselines``) the
@@ -151,26 +130,34 @@ def label_scarcity(
     networks' initialization; every training input, without its label, feeds the autoencoder and
     the semi-supervised baselines. The autoencoder stacks do not depend on the labels: they are
     trained once per seed and probed and fine-tuned at every k. A k above the smallest class's
-    count of training examples is refused.
+    count of training examples is refused. ``plentiful=(k0, n)`` runs only the first n seeds at
+    label counts of k0 or more (and with every label), where differences are small and fits long.
     """
-    from greedy.analysis.semi_supervised import baseline_records
-
     seeds = check_seeds(seeds)
     per_seed = one_per_seed(data, len(seeds))
+    if plentiful is not None:
+        check_positive_int("plentiful's label count", plentiful[0])
+        check_positive_int("plentiful's number of seeds", plentiful[1])
     greedy_config = config.with_(n_added_layers=depth - 2)
     pretrained: dict = {}
     frames = []
     for k in labeled_per_class:
-        parts = [with_labeled_per_class(d, k, random_state=seed) for d, seed in zip(per_seed, seeds, strict=True)]
-        records = jax_engine.end_to_end(parts, config, seeds, depths=[depth])
-        records += jax_engine.supervised_greedy(parts, greedy_config, seeds, fine_tune="last")
-        records += jax_engine.autoencoder_greedy(parts, greedy_config, seeds, fine_tune="last", pretrained=pretrained)
+        n = len(seeds)
+        if plentiful is not None and (k is None or k >= plentiful[0]):
+            n = min(n, plentiful[1])
+        run_seeds = seeds[:n]
+        parts = [with_labeled_per_class(d, k, random_state=s) for d, s in zip(per_seed[:n], run_seeds, strict=True)]
+        records = jax_engine.end_to_end(parts, config, run_seeds, depths=[depth])
+        records += jax_engine.supervised_greedy(parts, greedy_config, run_seeds, fine_tune="last")
+        records += jax_engine.autoencoder_greedy(
+            parts, greedy_config, run_seeds, fine_tune="last", pretrained=pretrained
+        )
+        networks = [r for r in records if r.depth == depth]
         frame = pd.concat(
-            [to_frame([r for r in records if r.depth == depth]), _regularized_end_to_end(parts, config, seeds, depth)],
-            ignore_index=True,
+            [to_frame(networks), regularized_end_to_end(parts, config, run_seeds, depth)], ignore_index=True
         )
         if baselines:
-            frame = pd.concat([frame, baseline_records(parts, seeds)], ignore_index=True)
+            frame = pd.concat([frame, baseline_records(parts, run_seeds)], ignore_index=True)
         frames.append(frame.assign(labeled_per_class="all" if k is None else str(k)))
         jax_engine.release_compiled()  # each label count's shapes compile programs no other count uses
     return pd.concat(frames, ignore_index=True)

@@ -357,24 +357,37 @@ def with_labeled_per_class(data: Dataset, k: int | None, random_state: int = 0) 
     )
 
 
-def with_validation(data: Dataset, fraction: float = 0.2, random_state: int = 0) -> Dataset:
-    """A stratified ``fraction`` of the labeled training rows held out as validation rows (for early
-    stopping), at least one per class; their inputs stay available to pretraining."""
+def can_hold_out_validation(data: Dataset) -> bool:
+    """Whether every class has the two labeled training examples that ``with_validation`` needs."""
+    return int(np.bincount(data.y_train, minlength=data.n_classes).min()) >= 2
+
+
+def _stratified_hold_out(data: Dataset, fraction: float, random_state: int, *, one_per_class: bool = False):
+    """(x_train, x_held, y_train, y_held): a stratified ``fraction`` of the labeled training rows held
+    out; with ``one_per_class``, at least one row of every class on each side."""
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be a greedy.Dataset (see greedy.from_arrays), got {type(data).__name__}")
     check_positive_float("fraction", fraction)
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must be in (0, 1), got {fraction}")
-    smallest = int(np.bincount(data.y_train, minlength=data.n_classes).min())
-    if smallest < 2:
-        raise ValueError(
-            f"with_validation needs at least 2 labeled training examples of every class (one to train on, one to "
-            f"validate on); the smallest class has {smallest}"
-        )
-    n_val = max(data.n_classes, round(fraction * len(data.y_train)))
-    x_tr, x_val, y_tr, y_val = train_test_split(
-        data.x_train, data.y_train, test_size=n_val, stratify=data.y_train, random_state=random_state
+    size: float | int = fraction
+    if one_per_class:
+        if not can_hold_out_validation(data):
+            smallest = int(np.bincount(data.y_train, minlength=data.n_classes).min())
+            raise ValueError(
+                f"with_validation needs at least 2 labeled training examples of every class (one to train on, one "
+                f"to validate on); the smallest class has {smallest}"
+            )
+        size = max(data.n_classes, round(fraction * len(data.y_train)))
+    return train_test_split(
+        data.x_train, data.y_train, test_size=size, stratify=data.y_train, random_state=random_state
     )
+
+
+def with_validation(data: Dataset, fraction: float = 0.2, random_state: int = 0) -> Dataset:
+    """A stratified ``fraction`` of the labeled training rows held out as validation rows (for early
+    stopping), at least one per class; their inputs stay available to pretraining."""
+    x_tr, x_val, y_tr, y_val = _stratified_hold_out(data, fraction, random_state, one_per_class=True)
     return replace(
         data,
         name=f"{data.name}[validation held out]",
@@ -410,14 +423,7 @@ def validation_split(data: Dataset, fraction: float = 0.2, random_state: int = 0
 
     The test split and the population are left out, so nothing chosen on this data set has seen them.
     """
-    if not isinstance(data, Dataset):
-        raise ValueError(f"data must be a greedy.Dataset (see greedy.from_arrays), got {type(data).__name__}")
-    check_positive_float("fraction", fraction)
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
-    x_tr, x_val, y_tr, y_val = train_test_split(
-        data.x_train, data.y_train, test_size=fraction, stratify=data.y_train, random_state=random_state
-    )
+    x_tr, x_val, y_tr, y_val = _stratified_hold_out(data, fraction, random_state)
     return Dataset(
         name=f"{data.name}[validation]",
         x_train=x_tr,

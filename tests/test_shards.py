@@ -1,0 +1,45 @@
+"""Seed shards on Dask workers give the serial run's records (a local cluster of two worker processes)."""
+
+import pandas as pd
+import pytest
+
+import greedy
+from greedy.learning import jax_engine
+from greedy.pipeline.shards import run_sharded, shard_slices
+
+TINY = greedy.TrainConfig(epochs=3, head_epochs=3, n_added_layers=1, fine_tune_epochs=3)
+
+
+@pytest.mark.parametrize(("n_seeds", "chunk", "shards"), [(100, 20, 2), (5, 2, 2), (7, 3, 5), (1, 20, 4), (40, 20, 3)])
+def test_shards_are_contiguous_runs_of_whole_chunks_covering_every_seed(n_seeds, chunk, shards):
+    slices = shard_slices(n_seeds, chunk, shards)
+    positions = [i for s in slices for i in range(n_seeds)[s]]
+    assert positions == list(range(n_seeds))
+    assert len(slices) <= shards and all(s.start % chunk == 0 for s in slices)
+    assert len(slices) == min(shards, -(-n_seeds // chunk))
+
+
+def _without_seconds(records) -> pd.DataFrame:
+    return greedy.to_frame(records).drop(columns="wall_seconds")
+
+
+def test_sharded_runs_reproduce_the_serial_run_on_a_local_cluster():
+    from distributed import Client
+
+    from greedy.pipeline.cluster import local_cluster
+
+    per_seed = greedy.resampled_blobs(range(5), n_population=2_000)
+    shared = greedy.blobs()
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        for procedure, data in [(jax_engine.autoencoder_greedy, per_seed), (jax_engine.supervised_greedy, shared)]:
+            options = {"fine_tune": "last"}
+            serial = procedure(data, TINY, range(5), chunk_size=2, **options)
+            sharded = run_sharded(procedure, data, TINY, range(5), client, chunk_size=2, **options)
+            pd.testing.assert_frame_equal(_without_seconds(sharded), _without_seconds(serial))
+
+
+def test_options_that_return_results_in_place_are_refused_before_any_work():
+    with pytest.raises(ValueError, match="cannot pass keep_layers"):
+        run_sharded(jax_engine.supervised_greedy, greedy.blobs(), TINY, range(3), client=None, keep_layers={})
+    with pytest.raises(ValueError, match="shards must be"):
+        run_sharded(jax_engine.supervised_greedy, greedy.blobs(), TINY, range(3), client=None, shards=0)
