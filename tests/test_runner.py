@@ -351,3 +351,14 @@ def test_one_run_of_the_study_at_a_time(project):
         with pytest.raises(StudyBusy, match="another greedy run is running"):
             run_study(study, study.select(["train"]))
         assert staged.is_dir()  # the second run discarded nothing
+
+
+def test_the_efficiency_line_divides_the_work_by_workers_times_wall_time():
+    from greedy.pipeline.dispatch import efficiency_line
+    from greedy.pipeline.runner import Outcome
+
+    outcomes = [Outcome("a", "ran", 300.0), Outcome("b", "ran", 100.0), Outcome("c", "skipped", 0.0)]
+    line = efficiency_line(outcomes, 2, 250.0)
+    assert "2 experiments, 400 s of work in 250 s on 2 workers: efficiency 0.80" in line
+    assert "the longest experiment alone takes 300 s" in line
+    assert efficiency_line(outcomes, 1, 250.0) is None and efficiency_line(outcomes[:1], 2, 250.0) is None

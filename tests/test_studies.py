@@ -188,3 +188,19 @@ def test_revival_verdict_follows_the_rates():
     text = revival_verdict(without, row(0.75, 0.6, 0.85, diverged_any=0.5, d_low=0.35, d_high=0.65))
     assert "diverge at some stage in 0.50" in text and "selected subset" in text
     assert "no stack survives" in revival_verdict(without, row(0.0, 0.0, 0.0, survivors=0))
+
+
+def test_against_the_population_compares_the_deepest_stack_with_the_base_and_the_bayes_rule():
+    from greedy.analysis.chapters import against_the_population
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.70, 0.80, 10)
+    rows = [{"depth": 2, "seed": s, "population_accuracy": base[s], "status": "ok"} for s in range(10)]
+    rows += [{"depth": 5, "seed": s, "population_accuracy": base[s] + 0.01, "status": "ok"} for s in range(10)]
+    rows += [{"depth": 5, "seed": 10, "population_accuracy": 0.0, "status": "diverged"}]
+    change, numbers = against_the_population(pd.DataFrame(rows), 0.85, "x")
+    assert change.difference.n == 10 and abs(numbers["x_diff"] - 0.01) < 1e-12
+    assert abs(numbers["x_below"] - (0.85 - base.mean() - 0.01)) < 1e-12
+    assert abs(numbers["x_base_below"] - (0.85 - base.mean())) < 1e-12
+    assert numbers["x_base_below_low"] < numbers["x_base_below"] < numbers["x_base_below_high"]
+    assert numbers["bayes_population"] == 0.85

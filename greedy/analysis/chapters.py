@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from greedy.analysis.plots import bands_figure
-from greedy.analysis.stats import Comparison, paired_comparison, summarize
+from greedy.analysis.stats import Comparison, mean_ci, paired_comparison, summarize
 from greedy.analysis.tutorial import print_like_tutorial
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset
@@ -35,7 +35,8 @@ def deepest_against_base(ok: pd.DataFrame, ceiling: float) -> tuple[Comparison, 
     """
     last = int(ok.depth.max())
     cmp = paired_comparison(ok[ok.depth.isin([2, last])], "test_accuracy", "depth", last, 2)
-    best_depth_mean = summarize(ok, "test_accuracy", ["depth"])["mean"].max()
+    depth_means = summarize(ok, "test_accuracy", ["depth"])["mean"]
+    best_depth_mean = depth_means.max()
     numbers = {
         "base_mean": cmp.b.mean,
         "base_low": cmp.b.low,
@@ -50,8 +51,28 @@ def deepest_against_base(ok: pd.DataFrame, ceiling: float) -> tuple[Comparison, 
         "last_depth": last,
         "ceiling": ceiling,
         "gap_to_ceiling": ceiling - best_depth_mean,
+        "largest_gap_to_ceiling": ceiling - depth_means.min(),
     }
     return cmp, numbers
+
+
+def against_the_population(records: pd.DataFrame, bayes: float, prefix: str) -> tuple[Comparison, dict[str, float]]:
+    """On per-seed data scored on the population sample: the deepest stack against depth 2 (paired by
+    seed) and each one's gap below the population's Bayes accuracy ``bayes``, with numbers to glue
+    (``{prefix}_*``: the comparison's, ``{prefix}_below*`` at the deepest, ``{prefix}_base_below*`` at 2).
+
+    ``records`` holds every stage; only those that did not diverge are compared.
+    """
+    ok = records[records.status == "ok"]
+    last = int(ok.depth.max())
+    change = paired_comparison(ok[ok.depth.isin([2, last])], "population_accuracy", "depth", last, 2)
+    numbers: dict[str, float] = {**change.glue_numbers(prefix), "bayes_population": bayes}
+    for name, depth in (("below", last), ("base_below", 2)):
+        gap = mean_ci(bayes - ok[ok.depth == depth].population_accuracy)
+        numbers.update(
+            {f"{prefix}_{name}": gap.mean, f"{prefix}_{name}_low": gap.low, f"{prefix}_{name}_high": gap.high}
+        )
+    return change, numbers
 
 
 def test_accuracy_bands(ok: pd.DataFrame, n_seeds: int, ceiling: float):

@@ -24,7 +24,7 @@ from greedy.learning.records import to_frame
 
 
 def methods_by_depth(
-    data: Dataset,
+    data: Dataset | Sequence[Dataset],
     configs: dict[str, TrainConfig],
     seeds: Sequence[int],
     *,
@@ -49,7 +49,7 @@ def methods_by_depth(
 
 
 def gradient_profile(
-    data: Dataset,
+    data: Dataset | Sequence[Dataset],
     configs: dict[str, TrainConfig],
     seeds: Sequence[int],
     depth: int,
@@ -58,16 +58,19 @@ def gradient_profile(
 ) -> pd.DataFrame:
     """Per-layer gradient norm of end-to-end networks of ``depth`` Dense layers, at init and after training.
 
-    Gradients are of the mean cross-entropy on the whole training split. ``trained`` (as filled by
+    Gradients are of the mean cross-entropy on the whole training split (each seed's own, where
+    ``data`` has one data set per seed). ``trained`` (as filled by
     ``methods_by_depth``) supplies networks already trained with these seeds; the rest are trained
     here. The end-to-end engine keys every network by seed and depth, so both are the same networks.
     """
     seeds = check_seeds(seeds)
+    per_seed = dict(zip(seeds, one_per_seed(data, len(seeds)), strict=True))
+    shape = per_seed[seeds[0]]
     rows = []
     for name, config in configs.items():
         keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
         initial = jax_engine.export_layers(
-            jax_engine.initial_network(keys, data.n_features, data.n_classes, depth, config),
+            jax_engine.initial_network(keys, shape.n_features, shape.n_classes, depth, config),
             config.activation,
             "softmax",
         )
@@ -85,7 +88,7 @@ def gradient_profile(
             for seed, layers in nets.items():
                 if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
                     continue
-                g = gradient_norms(layers, data.x_train, data.y_train)
+                g = gradient_norms(layers, per_seed[seed].x_train, per_seed[seed].y_train)
                 rows.append(g.assign(config=name, when=when, seed=seed))
     return pd.concat(rows, ignore_index=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 
@@ -130,7 +131,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from greedy.pipeline.cluster import ClusterUnavailable, TlsFiles, check_address
-    from greedy.pipeline.dispatch import run_study
+    from greedy.pipeline.dispatch import efficiency_line, run_study
     from greedy.pipeline.manifest import apply_overrides, exploration, load_study, parse_overrides
     from greedy.pipeline.publish import StudyBusy
     from greedy.pipeline.runner import ExperimentFailed
@@ -153,6 +154,7 @@ def _run(args: argparse.Namespace) -> int:
         study = exploration(study, experiments, overrides)
         print(f"greedy: a run with other parameters: its notebooks and results go to {study.book_dir}", file=sys.stderr)
     tls = TlsFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+    started = time.perf_counter()
     try:
         outcomes = run_study(
             study,
@@ -172,6 +174,9 @@ def _run(args: argparse.Namespace) -> int:
     for o in outcomes:
         memory = f"{o.peak_memory_mib:7.0f} MiB peak (runner + kernel)" if o.status == "ran" else ""
         print(f"{o.name:24s} {o.status:8s} {o.seconds:7.1f} s {memory}")
+    summary = efficiency_line(outcomes, args.workers, time.perf_counter() - started)
+    if summary:
+        print(summary)
     return 0
 
 

@@ -140,3 +140,19 @@ def run_study(
         ran = run_on_dask(study, todo, force=force, **options) if todo else []
     done = {o.name: o for o in ran}
     return [done.get(e.name, Outcome(e.name, "skipped", 0.0)) for e in experiments]
+
+
+def efficiency_line(outcomes: Sequence[Outcome], workers: int, wall_seconds: float) -> str | None:
+    """How well ``workers`` local workers were used: the experiments' seconds over workers x wall time.
+
+    None for a serial run or one in which fewer than two experiments ran.
+    """
+    ran = [o for o in outcomes if o.status == "ran"]
+    if workers < 2 or len(ran) < 2 or wall_seconds <= 0:
+        return None
+    busy = sum(o.seconds for o in ran)
+    longest = max(o.seconds for o in ran)
+    return (
+        f"{len(ran)} experiments, {busy:.0f} s of work in {wall_seconds:.0f} s on {workers} workers: "
+        f"efficiency {busy / (workers * wall_seconds):.2f} (the longest experiment alone takes {longest:.0f} s)"
+    )
