@@ -43,3 +43,11 @@ def test_options_that_return_results_in_place_are_refused_before_any_work():
         run_sharded(jax_engine.supervised_greedy, greedy.blobs(), TINY, range(3), client=None, keep_layers={})
     with pytest.raises(ValueError, match="shards must be"):
         run_sharded(jax_engine.supervised_greedy, greedy.blobs(), TINY, range(3), client=None, shards=0)
+
+
+def test_the_shard_benchmark_prints_its_efficiency_and_that_the_records_are_identical(capsys):
+    from greedy.pipeline import bench
+
+    assert bench.sharded(2, seeds=40, quick=True) == 0
+    out = capsys.readouterr().out
+    assert "records identical" in out and "efficiency" in out

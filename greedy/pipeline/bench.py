@@ -13,6 +13,7 @@ import numpy as np
 
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset, blobs
+from greedy.learning.records import to_frame
 from greedy.pipeline import compile_cache
 
 
@@ -124,4 +125,34 @@ def main(seeds: int = 30, quick: bool = False) -> int:
     print(f"  fast engine, warm: {multi:.2f} s total, {per_fit * 1e3:.1f} ms per fit")
     print(f"  hand NumPy SGD loop: {numpy_fit * 1e3:.1f} ms per fit (base network, best of 3)")
     print(f"  ratio NumPy / fast engine per fit: {numpy_fit / per_fit:.1f}")
+    return 0
+
+
+def sharded(workers: int = 2, seeds: int = 80, quick: bool = False) -> int:
+    """One fast-engine run's seeds: serially here against shards on a local Dask cluster, both warm."""
+    compile_cache.enable_here()
+    from distributed import Client
+
+    from greedy.learning import jax_engine
+    from greedy.learning.data import resampled_blobs
+    from greedy.pipeline.cluster import local_cluster
+    from greedy.pipeline.shards import run_sharded
+
+    config = TrainConfig(epochs=10, head_epochs=10, n_added_layers=2) if quick else TrainConfig()
+    data = resampled_blobs(range(seeds), 10_000 if quick else 100_000)
+    procedure, options = jax_engine.autoencoder_greedy, {"fine_tune": "last"}
+    print(
+        f"greedy bench (seed shards): autoencoder greedy + fine-tuning, {seeds} seeds with their own data, "
+        f"{config.n_added_layers} added layers, {config.epochs} epochs; {workers} local workers"
+    )
+    procedure(data, config, range(seeds), **options)  # compile here
+    serial, expected = _timed(lambda: procedure(data, config, range(seeds), **options))
+    with local_cluster(workers) as cluster, Client(cluster) as client:
+        run_sharded(procedure, data, config, range(seeds), client, **options)  # compile on the workers
+        parallel, records = _timed(lambda: run_sharded(procedure, data, config, range(seeds), client, **options))
+    # Compared as frames: a diverged stage's scores are NaN, which equal each other there.
+    same = to_frame(records).drop(columns="wall_seconds").equals(to_frame(expected).drop(columns="wall_seconds"))
+    print(f"  serial, in this process: {serial:.1f} s")
+    print(f"  sharded on {workers} workers: {parallel:.1f} s (records {'identical' if same else 'DIFFERENT'})")
+    print(f"  speed-up {serial / parallel:.2f}, efficiency {serial / (workers * parallel):.2f}")
     return 0

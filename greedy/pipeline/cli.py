@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--machine-limit", action="store_true", help="the fast engine's throughput as a fraction of float32 matmul's"
     )
+    bench.add_argument(
+        "--shards", type=int, metavar="WORKERS", help="one run's seeds serially against shards on WORKERS Dask workers"
+    )
     return p
 
 
@@ -88,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             compile_cache.enable_here()
             throughput.report(quick=args.quick)
             return 0
+        if args.shards is not None:
+            if args.shards < 2:
+                print(f"greedy: error: --shards must be a number of workers >= 2, got {args.shards}", file=sys.stderr)
+                return 2
+            return bench.sharded(args.shards, seeds=seeds[0] if args.seeds else 80, quick=args.quick)
         if args.fast_only:
             return bench.fast_only(seeds, quick=args.quick)
         return bench.main(seeds=seeds[0], quick=args.quick)
