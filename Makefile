@@ -54,12 +54,23 @@ unit: setup
 	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests/test_keras_engine.py tests/test_tutorial.py
 
 # nbval re-executes copies of the executed notebooks in a scratch folder, so the records they
-# write on the way do not overwrite book/results.
+# write on the way do not overwrite book/results. The notebooks run in NBVAL_PARTS groups side by
+# side (balanced by their last run times: `greedy partition`), each group's kernels on a core of
+# their own as the study's workers are (two notebooks sharing both cores ran slower).
+NBVAL_PARTS ?= $(shell nproc 2>/dev/null || echo 1)
 nbval: setup
-	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && cd $$scratch && \
-	  $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
-	    --nbval-sanitize-with $(CURDIR)/tests/nbval_sanitize.cfg $(notdir $(NOTEBOOKS)); \
-	  status=$$?; rm -rf $$scratch; exit $$status
+	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && \
+	  $(BIN)/greedy partition $(NBVAL_PARTS) > $$scratch/parts && cd $$scratch && \
+	  pin=$$(command -v taskset > /dev/null && echo yes); pids=""; i=0; \
+	  while read -r core notebooks; do \
+	    i=$$((i + 1)); echo "nbval part $$i (core $$core): $$notebooks"; \
+	    ( $${pin:+taskset -c $$core} $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	        --nbval-sanitize-with $(CURDIR)/tests/nbval_sanitize.cfg $$notebooks > part-$$i.log 2>&1 ) & \
+	    pids="$$pids $$!"; \
+	  done < parts; \
+	  status=0; for pid in $$pids; do wait $$pid || status=1; done; \
+	  for log in part-*.log; do echo "== $$log"; cat $$log; done; \
+	  cd / && rm -rf $$scratch; exit $$status
 
 # Every page of the built book in headless Chromium (needs chromium and chromium-driver; .ci/run
 # installs them, and under CI=true the check never skips).

@@ -1,6 +1,7 @@
 """The runner: skips what is up to date, writes atomically, reports failures, runs on Dask."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -362,3 +363,15 @@ def test_the_efficiency_line_divides_the_work_by_workers_times_wall_time():
     assert "2 experiments, 400 s of work in 250 s on 2 workers: efficiency 0.80" in line
     assert "the longest experiment alone takes 300 s" in line
     assert efficiency_line(outcomes, 1, 250.0) is None and efficiency_line(outcomes[:1], 2, 250.0) is None
+
+
+def test_balanced_parts_put_the_longest_first_each_into_the_lightest_group():
+    from greedy.pipeline.dispatch import balanced_parts
+
+    seconds = {"a": 790.0, "b": 620.0, "c": 500.0, "d": 365.0, "e": 310.0, "f": 4.0, "new": math.inf}
+    parts = balanced_parts(list(seconds), seconds.get, 2)
+    assert parts == [["new"], ["a", "b", "c", "d", "e", "f"]]  # unknown length: a group of its own
+    two = balanced_parts([k for k in seconds if k != "new"], seconds.get, 2)
+    assert sorted(x for p in two for x in p) == sorted(k for k in seconds if k != "new")
+    assert two == [["a", "d", "f"], ["b", "c", "e"]] and [sum(seconds[x] for x in p) for p in two] == [1159, 1430]
+    assert balanced_parts(["a"], seconds.get, 3) == [["a"]]

@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="list the experiments and whether each is up to date")
     lst.add_argument("--root", default=".")
 
+    parts = sub.add_parser(
+        "partition",
+        help="the executed notebooks in N groups of near-equal last run time, one line each: CORE NOTEBOOK...",
+    )
+    parts.add_argument("parts", type=int, help="how many groups (e.g. one per core)")
+    parts.add_argument("--root", default=".")
+
     readme = sub.add_parser("readme", help="render the README's findings from the executed notebooks")
     readme.add_argument("--check", action="store_true", help="only check; exit 1 if the README is out of date")
     readme.add_argument("--root", default=".")
@@ -119,7 +126,31 @@ def main(argv: list[str] | None = None) -> int:
         return _pdf(args)
     if args.command == "list":
         return _list(args)
+    if args.command == "partition":
+        return _partition(args)
     return _run(args)
+
+
+def _partition(args: argparse.Namespace) -> int:
+    """Groups for running the notebooks' regression check side by side (``make nbval``), each on a core."""
+    import os
+
+    from greedy.pipeline.dispatch import balanced_parts
+    from greedy.pipeline.manifest import load_study
+    from greedy.pipeline.runner import last_seconds
+
+    try:
+        if args.parts < 1:
+            raise ValueError(f"the number of groups must be >= 1, got {args.parts}")
+        study = load_study(Path(args.root))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"greedy: error: {err}", file=sys.stderr)
+        return 2
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    groups = balanced_parts(study.select([]), lambda e: last_seconds(e, study), args.parts)
+    for i, group in enumerate(groups):
+        print(cores[i % len(cores)], " ".join(f"{e.name}.ipynb" for e in group))
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:

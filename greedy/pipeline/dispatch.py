@@ -156,3 +156,17 @@ def efficiency_line(outcomes: Sequence[Outcome], workers: int, wall_seconds: flo
         f"{len(ran)} experiments, {busy:.0f} s of work in {wall_seconds:.0f} s on {workers} workers: "
         f"efficiency {busy / (workers * wall_seconds):.2f} (the longest experiment alone takes {longest:.0f} s)"
     )
+
+
+def balanced_parts(items: Sequence[Item], seconds: Callable[[Item], float], parts: int) -> list[list[Item]]:
+    """``items`` in at most ``parts`` groups of near-equal total seconds: longest first, each to the lightest group.
+
+    An item of unknown (infinite) length counts as the longest and takes a group of its own first.
+    """
+    groups: list[list[Item]] = [[] for _ in range(max(1, parts))]
+    loads = [0.0] * len(groups)
+    for item in sorted(items, key=seconds, reverse=True):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(item)
+        loads[lightest] += min(seconds(item), 1e12)
+    return [g for g in groups if g]
