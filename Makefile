@@ -62,9 +62,9 @@ nbval: setup
 	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && \
 	  $(BIN)/greedy partition $(NBVAL_PARTS) > $$scratch/parts && cd $$scratch && \
 	  pin=$$(command -v taskset > /dev/null && echo yes); pids=""; i=0; \
-	  while read -r core notebooks; do \
-	    i=$$((i + 1)); echo "nbval part $$i (core $$core): $$notebooks"; \
-	    ( $${pin:+taskset -c $$core} $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	  while read -r cores notebooks; do \
+	    i=$$((i + 1)); echo "nbval part $$i (cores $$cores): $$notebooks"; \
+	    ( $${pin:+taskset -c $$cores} $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	        --nbval-sanitize-with $(CURDIR)/tests/nbval_sanitize.cfg $$notebooks > part-$$i.log 2>&1 ) & \
 	    pids="$$pids $$!"; \
 	  done < parts; \

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     parts = sub.add_parser(
         "partition",
-        help="the executed notebooks in N groups of near-equal last run time, one line each: CORE NOTEBOOK...",
+        help="the executed notebooks in N groups of near-equal last run time, one line each: CORES NOTEBOOK...",
     )
     parts.add_argument("parts", type=int, help="how many groups (e.g. one per core)")
     parts.add_argument("--root", default=".")
@@ -135,7 +135,7 @@ def _partition(args: argparse.Namespace) -> int:
     """Groups for running the notebooks' regression check side by side (``make nbval``), each on a core."""
     import os
 
-    from greedy.pipeline.dispatch import balanced_parts
+    from greedy.pipeline.dispatch import balanced_parts, core_groups
     from greedy.pipeline.manifest import load_study
     from greedy.pipeline.runner import last_seconds
 
@@ -148,8 +148,10 @@ def _partition(args: argparse.Namespace) -> int:
         return 2
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
     groups = balanced_parts(study.select([]), lambda e: last_seconds(e, study), args.parts)
-    for i, group in enumerate(groups):
-        print(cores[i % len(cores)], " ".join(f"{e.name}.ipynb" for e in group))
+    # The study's workers' rule: disjoint cores per group, or every core where there are too few.
+    pinned = core_groups(cores, len(groups)) or [cores] * len(groups)
+    for group, group_cores in zip(groups, pinned, strict=True):
+        print(",".join(map(str, group_cores)), " ".join(f"{e.name}.ipynb" for e in group))
     return 0
 
 
