@@ -81,25 +81,38 @@ def init_batch(keys: jax.Array, fan_in: int, fan_out: int, initializer: str) -> 
     return jax.vmap(lambda k: _init_dense(k, fan_in, fan_out, initializer))(keys)
 
 
+# Inside a network, activations are held units x rows (the transpose of the inputs' rows x
+# features): each layer is then one (fan_out x fan_in) @ (fan_in x rows) product, long in the
+# rows. At this study's widths (10 to 64 units) XLA's CPU matmul runs that shape several times
+# faster than rows x fan_in @ fan_in x fan_out: population scoring ~4x, a training step ~15%.
+
+
+def _dense(w: jax.Array, b: jax.Array, h: jax.Array) -> jax.Array:
+    """A Dense layer's pre-activations on units-by-rows activations ``h``."""
+    return w.T @ h + b[:, None]
+
+
 def hidden_features(hidden: Params, x: jax.Array, activation: str) -> jax.Array:
-    """The output of one network's hidden layers."""
+    """The output of one network's hidden layers (rows x units, like ``x``)."""
+    h = x.T
     for w, b in hidden:
-        x = _activate(x @ w + b, activation)
-    return x
+        h = _activate(_dense(w, b, h), activation)
+    return h.T
 
 
 def _standardize(z: jax.Array, stats: tuple[jax.Array, jax.Array]) -> jax.Array:
     mean, var = stats
-    return (z - mean) / jnp.sqrt(var + BATCH_NORM_EPSILON)
+    return (z - mean[:, None]) / jnp.sqrt(var[:, None] + BATCH_NORM_EPSILON)
 
 
 def _moments(z: jax.Array, rows: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
-    """Per-unit mean and (biased) variance over the rows of z, or over the rows whose weight is 1."""
+    """Per-unit mean and (biased) variance over the rows (columns) of units-by-rows ``z``, or over
+    the rows whose weight is 1."""
     if rows is None:
-        return jnp.mean(z, 0), jnp.var(z, 0)
-    w = rows[:, None] / jnp.sum(rows)
-    mean = jnp.sum(w * z, 0)
-    return mean, jnp.sum(w * (z - mean) ** 2, 0)
+        return jnp.mean(z, 1), jnp.var(z, 1)
+    w = rows[None, :] / jnp.sum(rows)
+    mean = jnp.sum(w * z, 1)
+    return mean, jnp.sum(w * (z - mean[:, None]) ** 2, 1)
 
 
 def _apply(
@@ -118,28 +131,29 @@ def _apply(
     ``reference`` is given, of the network's pass over those inputs (the whole training set,
     so a trained network is scored deterministically, without running averages).
     """
+    x = x.T  # units x rows from here on (see _dense)
     if architecture == TIED_AUTOENCODER:
         (w, b), (b_decoder,) = params
-        return _activate(x @ w + b, activation) @ w.T + b_decoder
+        return (w @ _activate(_dense(w, b, x), activation) + b_decoder[:, None]).T
+    reference = None if reference is None else reference.T
     for i, layer in enumerate(params[:-1]):
         if i < frozen:
             layer = jax.tree_util.tree_map(jax.lax.stop_gradient, layer)
-        z = x @ layer[0]
         if architecture == "batch_norm":
-            beta, gamma = layer[1], layer[2]
+            w, beta, gamma = layer
+            z = w.T @ x
             if reference is None:
                 stats = _moments(z, rows)
             else:
-                z_ref = reference @ layer[0]
+                z_ref = w.T @ reference
                 stats = _moments(z_ref)
-                reference = _activate(gamma * _standardize(z_ref, stats) + beta, activation)
-            h = _activate(gamma * _standardize(z, stats) + beta, activation)
+                reference = _activate(gamma[:, None] * _standardize(z_ref, stats) + beta[:, None], activation)
+            h = _activate(gamma[:, None] * _standardize(z, stats) + beta[:, None], activation)
         else:
-            h = _activate(z + layer[1], activation)
+            h = _activate(_dense(*layer, x), activation)
         # A residual block adds its input back wherever the widths match (every hidden layer but the first).
-        x = x + h if architecture == "residual" and x.shape[-1] == h.shape[-1] else h
-    w, b = params[-1]
-    return x @ w + b
+        x = x + h if architecture == "residual" and x.shape[0] == h.shape[0] else h
+    return _dense(*params[-1], x).T
 
 
 def _in_axis(x: jax.Array) -> int | None:
@@ -192,7 +206,7 @@ def correct_counts(
     activation: str,
     architecture: str = "plain",
     reference: jax.Array | None = None,
-    block: int = 16384,
+    block: int = 2048,
 ) -> np.ndarray:
     """Per network, how many rows of a large sample it classifies correctly.
 
