@@ -375,3 +375,16 @@ def test_balanced_parts_put_the_longest_first_each_into_the_lightest_group():
     assert sorted(x for p in two for x in p) == sorted(k for k in seconds if k != "new")
     assert two == [["a", "d", "f"], ["b", "c", "e"]] and [sum(seconds[x] for x in p) for p in two] == [1159, 1430]
     assert balanced_parts(["a"], seconds.get, 3) == [["a"]]
+
+
+def test_kernels_get_the_cpu_compile_setting_once_and_never_over_a_users(monkeypatch):
+    from greedy.pipeline import compile_cache
+
+    monkeypatch.setattr(compile_cache, "has_gpu", lambda: False)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    env = compile_cache.environment()
+    assert env["XLA_FLAGS"] == f"--xla_force_host_platform_device_count=2 {compile_cache.CPU_XLA_FLAG}"
+    assert compile_cache.xla_flags(env["XLA_FLAGS"]) == env["XLA_FLAGS"]  # added once
+    assert compile_cache.xla_flags("--xla_backend_optimization_level=3") == "--xla_backend_optimization_level=3"
+    monkeypatch.setattr(compile_cache, "has_gpu", lambda: True)
+    assert compile_cache.xla_flags("") == ""  # the GPU's kernels keep XLA's default

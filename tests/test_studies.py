@@ -2,8 +2,10 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import greedy
+from greedy.analysis.diagnostics import dead_unit_fractions, input_variance, mark_collapse
 from greedy.analysis.semi_supervised import REGULARIZED
 from greedy.analysis.stats import paired_comparison
 from greedy.analysis.studies import (
@@ -14,6 +16,7 @@ from greedy.analysis.studies import (
     label_scarcity,
     methods_by_depth,
 )
+from greedy.learning import jax_engine
 from greedy.learning.data import standardized
 
 TINY = greedy.TrainConfig(epochs=2, head_epochs=2, n_added_layers=1, fine_tune_epochs=2)
@@ -63,6 +66,27 @@ def test_dead_units_and_collapse_summary(blob_data):
     records, dead = autoencoder_dead_units(data, TINY, [0, 1, 2])
     assert set(dead.depth) <= {2, 3} and dead.dead_fraction.between(0, 1).all()
     s = collapse_summary(records, dead, data.x_train)
+    assert 0 <= s["diverged_low"] <= s["diverged"] <= s["diverged_high"] <= 1
+
+
+def test_dead_units_and_collapse_are_measured_on_each_seeds_own_data():
+    data = greedy.resampled_blobs([0, 1], n_population=0)
+    assert data[0].x_population is None  # nothing to score on a population
+    records, dead = autoencoder_dead_units(data, TINY, [0, 1])
+    kept = {}
+    jax_engine.autoencoder_greedy(data, TINY, [0, 1], keep_layers=kept)  # the same networks again
+    for (depth, seed), part in dead.groupby(["depth", "seed"]):
+        expected = dead_unit_fractions(kept[depth][seed], data[seed].x_train).dead_fraction.to_numpy()
+        np.testing.assert_array_equal(part.sort_values("layer").dead_fraction.to_numpy(), expected)
+    assert not dead.empty
+    # Each seed's reconstruction is measured against its own inputs' variance.
+    own = {0: data[0].x_train, 1: data[1].x_train}
+    mse = records.test_mse.to_numpy()
+    expected = mse >= 0.9 * records.seed.map({s: input_variance(x) for s, x in own.items()}).to_numpy()
+    np.testing.assert_array_equal(mark_collapse(records, own).collapsed.to_numpy(), expected)
+    with pytest.raises(ValueError, match="seeds \\[1\\]"):
+        mark_collapse(records, {0: data[0].x_train})
+    s = collapse_summary(records, dead, own)
     assert 0 <= s["diverged_low"] <= s["diverged"] <= s["diverged_high"] <= 1
 
 

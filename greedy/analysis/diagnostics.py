@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -35,8 +37,21 @@ def input_variance(x: np.ndarray) -> float:
     return float(np.var(np.asarray(x, np.float64), axis=0).mean())
 
 
-def mark_collapse(records: pd.DataFrame, x_reference: np.ndarray, threshold: float = 0.9) -> pd.DataFrame:
-    """Add ``collapsed``: the reconstruction is no better than a constant (MSE >= threshold x variance)."""
+def mark_collapse(
+    records: pd.DataFrame, x_reference: np.ndarray | Mapping[int, np.ndarray], threshold: float = 0.9
+) -> pd.DataFrame:
+    """Add ``collapsed``: the reconstruction is no better than a constant (MSE >= threshold x variance).
+
+    ``x_reference`` holds the inputs whose variance is that constant's error: one array for every
+    seed, or ``{seed: array}`` where each seed has data of its own.
+    """
     out = records.copy()
-    out["collapsed"] = out["test_mse"] >= threshold * input_variance(x_reference)
+    if isinstance(x_reference, Mapping):
+        missing = sorted(set(out.seed) - set(x_reference))
+        if missing:
+            raise ValueError(f"x_reference has no inputs for seeds {missing[:5]}: give one array per records' seed")
+        variance = out.seed.map({seed: input_variance(x) for seed, x in x_reference.items()})
+    else:
+        variance = input_variance(x_reference)
+    out["collapsed"] = out["test_mse"] >= threshold * variance
     return out

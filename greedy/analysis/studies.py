@@ -6,7 +6,7 @@ summarize, compare and plot. Everything runs on the fast JAX engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -94,9 +94,12 @@ def gradient_profile(
 
 
 def autoencoder_dead_units(
-    data: Dataset, config: TrainConfig, seeds: Sequence[int]
+    data: Dataset | Sequence[Dataset], config: TrainConfig, seeds: Sequence[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Autoencoder greedy records and, per stage and encoder layer, the fraction of dead ReLU units."""
+    """Autoencoder greedy records and, per stage and encoder layer, the fraction of dead ReLU units
+    (on each seed's own training inputs, where ``data`` holds one data set per seed)."""
+    seeds = check_seeds(seeds)
+    per_seed = dict(zip(seeds, one_per_seed(data, len(seeds)), strict=True))
     kept: Networks = {}
     records = to_frame(jax_engine.autoencoder_greedy(data, config, seeds, keep_layers=kept))
     rows = []
@@ -104,7 +107,7 @@ def autoencoder_dead_units(
         for seed, layers in nets.items():
             if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
                 continue
-            d = dead_unit_fractions(layers, data.x_train)
+            d = dead_unit_fractions(layers, per_seed[seed].x_train)
             rows.append(d.assign(depth=depth, seed=seed))
     dead = (
         pd.concat(rows, ignore_index=True)
@@ -189,8 +192,14 @@ def few_labels_verdict(fewest: Comparison, most: Comparison) -> str:
     )
 
 
-def collapse_summary(records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.ndarray) -> dict[str, float]:
-    """Divergence of the base autoencoder, collapse at the deepest stage, dead units, accuracy: rates with CIs."""
+def collapse_summary(
+    records: pd.DataFrame, dead: pd.DataFrame, x_reference: np.ndarray | Mapping[int, np.ndarray]
+) -> dict[str, float]:
+    """Divergence of the base autoencoder, collapse at the deepest stage, dead units, accuracy: rates with CIs.
+
+    ``x_reference``: the inputs a constant reconstruction is measured against, as in ``mark_collapse``
+    (``{seed: training inputs}`` where each seed has data of its own).
+    """
     base = records[(records.method == "autoencoder_greedy") & (records.depth == 2)]
     diverged = rate_ci(int((base.status == "diverged").sum()), len(base))
     # A seed's procedure stops at its first diverged stage: count the seeds that diverged at any stage.

@@ -162,16 +162,20 @@ def resampled_blobs(
     The generative model is the tutorial's (the centres ``make_blobs`` draws for ``random_state``,
     isotropic spread ``cluster_std``, equal class sizes). Seed s draws its own ``n_samples`` points
     (the first ``n_train`` train, the rest test); every data set shares one population sample of
-    ``n_population`` points, drawn once with ``population_seed`` (not a training seed's draw).
+    ``n_population`` points, drawn once with ``population_seed`` (not a training seed's draw);
+    ``n_population=0`` draws none (nothing is then scored on one).
     """
     seed_list = check_seeds(seeds)
+    check_positive_int("n_population", n_population, allow_zero=True)
     if population_seed in seed_list:
         raise ValueError(f"population_seed={population_seed} is one of the seeds; the population must be a fresh draw")
     if n_train >= n_samples:
         raise ValueError(f"n_train must be < n_samples={n_samples}, got {n_train}")
     centers = blob_centers(n_samples, cluster_std=cluster_std, random_state=random_state)
     # One population array for every seed (never copied): a run scores it once per chunk.
-    x_pop, y_pop = blob_population(n_population, population_seed, cluster_std, random_state)
+    x_pop, y_pop = (None, None)
+    if n_population:
+        x_pop, y_pop = blob_population(n_population, population_seed, cluster_std, random_state)
     out = []
     for seed in seed_list:
         x, y = make_blobs(n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=seed)

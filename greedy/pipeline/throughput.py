@@ -63,24 +63,105 @@ def fit_gflops(width: int = 128, hidden_layers: int = 3, seeds: int = 20, epochs
 
 
 def report(quick: bool = False) -> dict[str, float]:
-    """Print and return both throughputs and their ratio."""
+    """Print and return both throughputs and their ratio: in this process (every core it may use),
+    and with one process pinned to each core, as the study's workers run."""
     import jax
 
     matmul = matmul_gflops(n=512 if quick else 2048)
     widths = (64,) if quick else (64, 128, 256)
+    seeds, epochs = (4, 1) if quick else (20, 5)
     print(f"greedy bench --machine-limit: JAX {jax.__version__} on {jax.devices()[0].device_kind}")
-    print(f"  float32 matmul ({512 if quick else 2048}^2): {matmul:7.1f} GFLOP/s")
+    print(f"  float32 matmul ({512 if quick else 2048}^2), this process: {matmul:7.1f} GFLOP/s")
     out = {"matmul_gflops": matmul}
     for width in widths:
-        achieved, per_fit = fit_gflops(width=width, seeds=4 if quick else 20, epochs=1 if quick else 5)
+        achieved, per_fit = fit_gflops(width=width, seeds=seeds, epochs=epochs)
         print(
             f"  fast engine, MNIST-1D-sized fit, 3 hidden layers of {width}, "
-            f"{4 if quick else 20} seeds: {achieved:7.1f} GFLOP/s = {achieved / matmul:5.1%} of matmul "
-            f"({per_fit:.2f} s per seed-fit of {1 if quick else 5} epochs)"
+            f"{seeds} seeds: {achieved:7.1f} GFLOP/s = {achieved / matmul:5.1%} of matmul "
+            f"({per_fit:.2f} s per seed-fit of {epochs} epochs)"
         )
         out[f"fit_gflops_{width}"] = achieved
+    out.update(pinned_report(widths, seeds, epochs, n=512 if quick else 2048))
     if not quick:
         out.update(against_keras())
+    return out
+
+
+# One pinned process's measurement: it pins itself to a core before JAX starts, warms up, says
+# "ready", waits for "go" (so that every process times the same interval), then times the fit
+# and, alone again, the matmul. Times are CLOCK_MONOTONIC, comparable across processes.
+_PINNED = """
+import json, os, sys, time
+settings = json.loads(sys.argv[1])
+os.sched_setaffinity(0, {settings["core"]})
+from greedy.pipeline import throughput
+throughput.fit_gflops(width=settings["width"], seeds=settings["seeds"], epochs=settings["epochs"])
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.monotonic()
+gflops, _ = throughput.fit_gflops(width=settings["width"], seeds=settings["seeds"], epochs=settings["epochs"])
+end = time.monotonic()
+print("done", flush=True)
+sys.stdin.readline()
+matmul = throughput.matmul_gflops(n=settings["n"])
+print(json.dumps({"fit_gflops": gflops, "start": start, "end": end, "matmul_gflops": matmul}))
+"""
+
+
+def pinned_fits(cores: list[int], width: int, seeds: int, epochs: int, n: int) -> list[dict[str, float]]:
+    """One process pinned to each of ``cores``, fitting at once (each its own ``seeds``); then each
+    measures its core's matmul alone. Per process: fit_gflops, start, end, matmul_gflops."""
+    import json
+    import subprocess
+    import sys
+
+    settings = [json.dumps({"core": c, "width": width, "seeds": seeds, "epochs": epochs, "n": n}) for c in cores]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _PINNED, s], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for s in settings
+    ]
+    try:
+        for step in ("ready", "done"):  # every process at the same point before any goes on
+            for p in procs:
+                line = p.stdout.readline().strip()
+                if line != step:
+                    raise RuntimeError(f"a pinned benchmark process failed (expected {step!r}, got {line!r})")
+            for p in procs:
+                p.stdin.write("go\n")
+                p.stdin.flush()
+        results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    if any(p.returncode != 0 for p in procs):
+        raise RuntimeError("a pinned benchmark process failed")
+    return results
+
+
+def pinned_report(widths, seeds: int, epochs: int, n: int) -> dict[str, float]:
+    """Print the fit against the matmul on one pinned core, and on every core with a process each."""
+    import os
+
+    if not hasattr(os, "sched_setaffinity"):
+        print("  (pinned figures need os.sched_setaffinity: Linux only)")
+        return {}
+    cores = sorted(os.sched_getaffinity(0))
+    out = {}
+    print(f"  one process pinned to each core, {len(cores)} at once, each fitting its own {seeds} seeds:")
+    for width in widths:
+        one = pinned_fits(cores[:1], width, seeds, epochs, n)[0]
+        every = pinned_fits(cores, width, seeds, epochs, n)
+        limit = sum(r["matmul_gflops"] for r in every)
+        flops = sum(r["fit_gflops"] * (r["end"] - r["start"]) for r in every)
+        machine = flops / (max(r["end"] for r in every) - min(r["start"] for r in every))
+        print(
+            f"    width {width}: one core {one['fit_gflops']:6.1f} of its matmul {one['matmul_gflops']:6.1f} GFLOP/s "
+            f"= {one['fit_gflops'] / one['matmul_gflops']:5.1%}; {len(cores)} cores {machine:6.1f} of "
+            f"{limit:6.1f} = {machine / limit:5.1%}"
+        )
+        out |= {f"pinned_fit_gflops_{width}": machine, f"pinned_matmul_gflops_{width}": limit}
+        out |= {f"one_core_fraction_{width}": one["fit_gflops"] / one["matmul_gflops"]}
     return out
 
 
