@@ -16,7 +16,7 @@ export JAX_COMPILATION_CACHE_DIR := $(GREEDY_JAX_CACHE)
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0.2
 endif
 # XLA's CPU compile setting the study's kernels get too (compile_cache.py): ~30% faster compiles,
-# bit-identical numbers. Left out where a GPU driver is present.
+# the same networks. Left out where a GPU driver is present.
 ifeq ($(wildcard /dev/nvidiactl /dev/kfd),)
 ifeq ($(findstring xla_backend_optimization_level,$(XLA_FLAGS)),)
 export XLA_FLAGS := $(strip $(XLA_FLAGS) --xla_backend_optimization_level=1)
