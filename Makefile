@@ -66,7 +66,7 @@ unit: setup
 # their own as the study's workers are (two notebooks sharing both cores ran slower).
 NBVAL_PARTS ?= $(shell nproc 2>/dev/null || echo 1)
 nbval: setup
-	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && \
+	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && mkdir $$scratch/results && \
 	  $(BIN)/greedy partition $(NBVAL_PARTS) > $$scratch/parts && cd $$scratch && \
 	  pin=$$(command -v taskset > /dev/null && echo yes); pids=""; i=0; \
 	  while read -r cores notebooks; do \
