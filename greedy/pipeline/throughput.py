@@ -55,7 +55,7 @@ def fit_gflops(width: int = 128, hidden_layers: int = 3, seeds: int = 20, epochs
     depth, seed_list = hidden_layers + 1, list(range(seeds))
     jax_engine.end_to_end(data, config, seed_list, depths=[depth], chunk_size=seeds)  # compile
     seconds = _seconds(lambda: jax_engine.end_to_end(data, config, seed_list, depths=[depth], chunk_size=seeds))
-    return fit_flops(width, hidden_layers, epochs) * seeds / seconds / 1e9, seconds / seeds
+    return fit_flops(width, hidden_layers, epochs, config.batch_size) * seeds / seconds / 1e9, seconds / seeds
 
 
 def fit_flops(width: int, hidden_layers: int, epochs: int, batch_size: int = 32) -> float:
@@ -72,11 +72,12 @@ def report(quick: bool = False) -> dict[str, float]:
     and with one process pinned to each core, as the study's workers run."""
     import jax
 
-    matmul = matmul_gflops(n=512 if quick else 2048)
+    n = 512 if quick else 2048
+    matmul = matmul_gflops(n=n)
     widths = (64,) if quick else (64, 128, 256)
     seeds, epochs = (4, 1) if quick else (20, 5)
     print(f"greedy bench --machine-limit: JAX {jax.__version__} on {jax.devices()[0].device_kind}")
-    print(f"  float32 matmul ({512 if quick else 2048}^2), this process: {matmul:7.1f} GFLOP/s")
+    print(f"  float32 matmul ({n}^2), this process: {matmul:7.1f} GFLOP/s")
     out = {"matmul_gflops": matmul}
     for width in widths:
         achieved, per_fit = fit_gflops(width=width, seeds=seeds, epochs=epochs)
@@ -86,7 +87,7 @@ def report(quick: bool = False) -> dict[str, float]:
             f"({per_fit:.2f} s per seed-fit of {epochs} epochs)"
         )
         out[f"fit_gflops_{width}"] = achieved
-    out.update(pinned_report(widths, seeds, epochs, n=512 if quick else 2048))
+    out.update(pinned_report(widths, seeds, epochs, n=n))
     if not quick:
         out.update(against_keras(matmul=matmul))
     return out
