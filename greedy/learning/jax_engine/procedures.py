@@ -33,6 +33,7 @@ from greedy.learning.jax_engine.fit import (
     TIED_AUTOENCODER,
     KeyPurpose,
     Params,
+    correct_counts,
     features_batch,
     init_batch,
     linear_batch,
@@ -112,9 +113,24 @@ def _new_layer(keys: jax.Array, stage: int, n_features: int, config: TrainConfig
     return new, purpose_keys(keys, stage, KeyPurpose.FIT)
 
 
-def _head_accuracies(head, features: dict, splits: dict) -> dict:
-    """Per seed, ``{split}_accuracy`` of a linear head on each split's features."""
-    return {f"{name}_accuracy": scores.accuracy(linear_batch(head, f), splits[name][1]) for name, f in features.items()}
+def _small_splits(splits: dict) -> dict:
+    """The splits whose frozen features a greedy stack carries from stage to stage: all but the population."""
+    return {name: x for name, (x, _) in splits.items() if name != "population"}
+
+
+def _stage_accuracies(network: Params, features: dict, splits: dict, activation: str) -> dict:
+    """Per seed, ``{split}_accuracy`` of a greedy stage's classifier ``network`` (frozen stack + head).
+
+    On the small splits, the head is applied to the stack's carried features; the population sample
+    (hundreds of times their size) is scored by the whole stack, compiled and in row blocks, as every
+    other network is: op by op, its features cost more than training the stage.
+    """
+    head = network[-1]
+    out = {f"{name}_accuracy": scores.accuracy(linear_batch(head, f), splits[name][1]) for name, f in features.items()}
+    if "population" in splits:
+        x, y = splits["population"]
+        out["population_accuracy"] = correct_counts(network, x, y, activation) / y.shape[-1]
+    return out
 
 
 def _supervised_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, shape: Dataset, fine_tune: str) -> None:
@@ -122,7 +138,7 @@ def _supervised_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, s
     hidden: Params = []
     head = init_batch(purpose_keys(keys, 0, KeyPurpose.HEAD_INIT), config.width, shape.n_classes, "glorot_uniform")
     splits = a.scored_splits()
-    features = {name: x for name, (x, _) in splits.items()}
+    features = _small_splits(splits)
     for stage in range(config.n_added_layers + 1):
         if not any(log.alive):
             break
@@ -131,7 +147,7 @@ def _supervised_chunk(chunk: SeedChunk, log: StageLog, config: TrainConfig, *, s
         (new, head), losses = train([new, head], features["train"], a.y_train_hot, fit_keys, **_fit(config, "ce"))
         hidden.append(new)
         features = {name: features_batch([new], f, config.activation) for name, f in features.items()}
-        stage_scores = _head_accuracies(head, features, splits)
+        stage_scores = _stage_accuracies([*hidden, head], features, splits, config.activation)
         diverged = scores.divergence(losses, [new, head])
         _finish_stage(
             log, config, fine_tune, "supervised_greedy", stage, start, losses, diverged, stage_scores, [*hidden, head]
@@ -278,7 +294,7 @@ def _unsupervised_chunk(
     hidden: Params = []
     splits = a.scored_splits()
     state = {"f_pre": a.x_pretrain}
-    features = {name: x for name, (x, _) in splits.items()}
+    features = _small_splits(splits)
     for stage in range(config.n_added_layers + 1):
         if not any(log.alive):
             break
@@ -305,7 +321,7 @@ def _unsupervised_chunk(
                 f"{split}_mse": reconstruct(previous[split], features[split], x)
                 for split, x in (("train", a.x_train), ("test", a.x_test))
             },
-            **_head_accuracies(head, features, splits),
+            **_stage_accuracies([*hidden, head], features, splits, config.activation),
         }
         diverged = scores.first_divergence(layer_diverged, scores.divergence(head_losses, [head]))
         _finish_stage(log, config, fine_tune, method, stage, start, losses, diverged, stage_scores, [*hidden, head])
