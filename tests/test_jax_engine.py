@@ -183,6 +183,23 @@ def test_release_compiled_drops_the_programs_and_changes_no_number(blob_data):
     assert before[cols].equals(to_frame(after)[cols])
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="returning freed pages is glibc's malloc_trim")
+def test_release_compiled_hands_the_programs_memory_back_to_the_system(blob_data):
+    import psutil
+
+    def resident_mib() -> float:
+        return psutil.Process().memory_info().rss / 2**20
+
+    config = SHORT.with_(width=7, epochs=3)  # a width no other test uses: every program here is new
+    before = resident_mib()
+    for depth in range(2, 10):
+        jax_engine.end_to_end(blob_data, config, [0, 1], depths=[depth])
+    grown = resident_mib() - before
+    assert grown > 20, f"16 new programs should hold tens of MiB, grew {grown:.0f}"
+    jax_engine.release_compiled()
+    assert resident_mib() - before < grown / 2
+
+
 NUMBERS = ["method", "seed", "depth", "train_accuracy", "test_accuracy", "final_loss", "status", "dataset"]
 
 

@@ -10,6 +10,8 @@ normalization.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import math
 from dataclasses import dataclass
 from enum import IntEnum
@@ -454,11 +456,26 @@ def train(
 
 
 def release_compiled() -> None:
-    """Drop every compiled fit held in memory (an on-disk compile cache, where enabled, keeps them).
+    """Drop every compiled fit held in memory (an on-disk compile cache, where enabled, keeps them)
+    and hand the freed memory back to the operating system.
 
-    Each activation, depth and epoch count compiles its own programs, ~100 MiB per activation
-    for a study of depths 2 to 12; a loop over settings that share none of them can drop them
-    between settings instead of holding them all.
+    Each compiled program holds about 5 MiB (measured: 23 fit and scoring programs of depths 3 to 12,
+    127 MiB), so the programs of a study's depths, activations and epoch counts add up to hundreds
+    of MiB; a loop over settings that share none of them can drop them between settings instead of
+    holding them all. glibc keeps the freed pages in its heap unless asked to return them: without
+    ``malloc_trim`` the process's resident memory barely falls (702 -> 403 MiB with it, measured).
     """
     _trainer.cache_clear()
+    _correct_counter.cache_clear()
     jax.clear_caches()
+    gc.collect()
+    _return_freed_memory()
+
+
+def _return_freed_memory() -> None:
+    """Ask glibc to give the heap's free pages back to the OS (a no-op where there is no glibc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # macOS, musl: their allocators return memory on their own terms
+        return
+    libc.malloc_trim(0)
