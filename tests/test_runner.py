@@ -27,7 +27,8 @@ print(df.test_accuracy.round(3).tolist())
 CORES = """
 import os
 import pandas as pd
-pd.DataFrame({"core": sorted(os.sched_getaffinity(0))}).to_csv(results_path, index=False)
+cores = sorted(os.sched_getaffinity(0))
+pd.DataFrame({"core": cores, "arenas": os.environ.get("MALLOC_ARENA_MAX")}).to_csv(results_path, index=False)
 """
 
 
@@ -158,6 +159,18 @@ def test_local_workers_run_kernels_on_cores_of_their_own(project):
     serial = run_study(study, study.select(["cores_a"]), force=True)
     assert serial[0].status == "ran"  # a serial run pins nothing
     assert pd.read_csv(project / "book" / "results" / "cores_a.csv").core.tolist() == sorted(os.sched_getaffinity(0))
+
+
+def test_kernels_hold_at_most_two_glibc_heaps_unless_the_user_chose(project, monkeypatch):
+    study = load_study(project)
+    for chosen, seen in ((None, 2), ("4", 4)):
+        if chosen is None:
+            monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+        else:
+            monkeypatch.setenv("MALLOC_ARENA_MAX", chosen)
+        run_study(study, study.select(["cores_a"]), force=True)
+        assert pd.read_csv(project / "book" / "results" / "cores_a.csv").arenas.tolist()[0] == seen
+    assert os.environ["MALLOC_ARENA_MAX"] == "4"  # the runner's own environment is left as it was
 
 
 class _SimulatedCluster:
