@@ -20,8 +20,12 @@ class Estimate:
     n: int
 
 
-def mean_ci(values: object, level: float = 0.95) -> Estimate:
-    """Mean and t confidence interval of the finite values (NaN = a diverged run, left out)."""
+def mean_ci(values: object, level: float = 0.95, bounds: tuple[float, float] | None = None) -> Estimate:
+    """Mean and t confidence interval of the finite values (NaN = a diverged run, left out).
+
+    ``bounds``: the range the quantity can take (an accuracy's is (0, 1)); the interval is clipped
+    to it, since with few or spread values a t interval reaches past what the quantity can be.
+    """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     n = len(v)
@@ -32,7 +36,10 @@ def mean_ci(values: object, level: float = 0.95) -> Estimate:
         return Estimate(m, np.nan, np.nan, np.nan, 1)
     sd = float(v.std(ddof=1))
     half = float(sps.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
-    return Estimate(m, m - half, m + half, sd, n)
+    low, high = m - half, m + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Estimate(m, low, high, sd, n)
 
 
 def summarize(df: pd.DataFrame, value: str, by: list[str], level: float = 0.95) -> pd.DataFrame:

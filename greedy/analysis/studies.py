@@ -210,7 +210,7 @@ def collapse_summary(
     collapsed = rate_ci(int(deepest.collapsed.sum()), max(len(deepest), 1))
     first_layer = dead[(dead.depth == 2) & (dead.layer == 1)].dead_fraction
     newest = dead[dead.layer == dead.depth - 1]
-    acc = mean_ci(deepest.test_accuracy)
+    acc = mean_ci(deepest.test_accuracy, bounds=(0.0, 1.0))
     return {
         "diverged": diverged.mean,
         "diverged_low": diverged.low,
