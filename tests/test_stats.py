@@ -11,7 +11,6 @@ def test_mean_ci_known_values():
     assert e.high - 2.0 == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
 
 
-
 def test_an_interval_is_clipped_to_the_range_its_quantity_can_take():
     two_survivors = [0.35, 0.95]  # a t interval over two spread accuracies reaches far past [0, 1]
     free, bounded = mean_ci(two_survivors), mean_ci(two_survivors, bounds=(0.0, 1.0))
@@ -19,6 +18,7 @@ def test_an_interval_is_clipped_to_the_range_its_quantity_can_take():
     assert (bounded.low, bounded.high) == (0.0, 1.0) and bounded.mean == free.mean == pytest.approx(0.65)
     narrow = mean_ci([0.80, 0.81, 0.82], bounds=(0.0, 1.0))
     assert (narrow.low, narrow.high) == (mean_ci([0.80, 0.81, 0.82]).low, mean_ci([0.80, 0.81, 0.82]).high)
+
 
 def test_ci_covers_the_true_mean_about_95_percent():
     rng = np.random.default_rng(0)
