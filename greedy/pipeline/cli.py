@@ -5,9 +5,16 @@ book, ``greedy bench`` times engines."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+
+TCP_WARNING = (
+    "a tcp:// scheduler is neither encrypted nor authenticated: Dask exchanges pickled tasks with whoever "
+    "answers at that address, which can run code here; use tls:// with --tls-ca-file, --tls-cert and --tls-key "
+    "unless the network is yours alone"
+)
 
 
 def _run_parser(sub) -> None:
@@ -50,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_parser(sub)
 
     lst = sub.add_parser("list", help="list the experiments and whether each is up to date")
+    lst.add_argument("--why", action="store_true", help="name what changed for each experiment that is not")
     lst.add_argument("--root", default=".")
 
     parts = sub.add_parser(
@@ -88,6 +96,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _command(args)
+    except KeyboardInterrupt:
+        print(
+            "greedy: interrupted; the book holds complete outputs (a publication cut short is completed "
+            "by the next greedy command, an unfinished experiment left nothing)",
+            file=sys.stderr,
+        )
+        return 130
+    except OSError as err:  # a full disk, a folder without permission, a publication that cannot finish
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"greedy: error: {err.strerror or err}{where}", file=sys.stderr)
+        return 2
+
+
+def _settle(root: str) -> None:
+    """Complete a publication that a killed run committed, before reading the book."""
+    from greedy.pipeline.manifest import load_study
+    from greedy.pipeline.publish import settle
+
+    settle(load_study(Path(root)).book_dir)
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "bench":
         from greedy.pipeline import bench
 
@@ -111,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         from greedy.pipeline import readme
 
         try:
+            _settle(args.root)
             changed = readme.update(Path(args.root), check=args.check)
         except (ValueError, FileNotFoundError) as err:
             print(f"greedy: error: {err}", file=sys.stderr)
@@ -133,8 +166,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _partition(args: argparse.Namespace) -> int:
     """Groups for running the notebooks' regression check side by side (``make nbval``), each on a core."""
-    import os
-
     from greedy.pipeline.dispatch import balanced_parts, core_groups
     from greedy.pipeline.manifest import load_study
     from greedy.pipeline.runner import last_seconds
@@ -157,16 +188,23 @@ def _partition(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from greedy.pipeline.manifest import load_study
-    from greedy.pipeline.runner import is_up_to_date
+    from greedy.pipeline.staleness import state
 
     try:
         study = load_study(Path(args.root))
+        states = {name: state(exp, study) for name, exp in study.experiments.items()}
     except (ValueError, FileNotFoundError) as err:
         print(f"greedy: error: {err}", file=sys.stderr)
         return 2
     for exp in study.experiments.values():
-        state = "up to date" if is_up_to_date(exp, study) else "to run"
-        print(f"{exp.name:24s} {state:11s} {exp.notebook.relative_to(study.root)}")
+        now = states[exp.name]
+        label = "up to date" if now.up_to_date else "to run" if now.reasons else "to render"
+        print(f"{exp.name:24s} {label:11s} {exp.notebook.relative_to(study.root)}")
+        if args.why:
+            for reason in now.reasons or (
+                ["its prose changed (re-rendered with its stored outputs)"] if now.rerender else []
+            ):
+                print(f"    {reason}")
     return 0
 
 
@@ -179,12 +217,18 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         study = load_study(Path(args.root))
-        if args.workers < 0:
-            raise ValueError(f"--workers must be >= 0, got {args.workers}")
+        cores = os.cpu_count() or 1
+        if not 0 <= args.workers <= cores:
+            raise ValueError(f"--workers must be from 0 to {cores} (this machine's cores), got {args.workers}")
         if args.connect_timeout is not None and not args.connect_timeout > 0:
             raise ValueError(f"--connect-timeout must be a number of seconds > 0, got {args.connect_timeout}")
-        if args.scheduler:
+        if args.scheduler is not None:
             check_address(args.scheduler)
+            if args.scheduler.startswith("tcp://"):
+                print(f"greedy: warning: {TCP_WARNING}", file=sys.stderr)
+        for option in ("tls_ca_file", "tls_cert", "tls_key"):
+            if getattr(args, option) is not None and not Path(getattr(args, option)).is_file():
+                raise ValueError(f"--{option.replace('_', '-')} {getattr(args, option)!r}: no such file")
         overrides = parse_overrides(args.param)
         experiments = apply_overrides(study.select(args.experiments), overrides)
     except (ValueError, FileNotFoundError, ClusterUnavailable) as err:
@@ -241,6 +285,7 @@ def _compare(args: argparse.Namespace) -> int:
     from greedy.pipeline.manifest import load_study
 
     try:
+        _settle(args.root)
         problems, new = compare(load_study(Path(args.root)), args.revision, load_renames(args.renamed))
     except (ValueError, FileNotFoundError) as err:
         print(f"greedy: error: {err}", file=sys.stderr)

@@ -52,12 +52,25 @@ def _glue_differs(old: dict, new: dict, renamed: dict[str, str]) -> list[str]:
     return problems
 
 
+def check_revision(root: Path, revision: str) -> None:
+    """Refuse a revision that names no commit (every experiment would otherwise count as new)."""
+    out = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise ValueError(f"revision {revision!r} is not a commit of the repository at {root}")
+
+
 def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
     """Differences between the current outputs and ``revision``'s, one line each (empty: identical),
     and the experiments that ``revision`` does not have (nothing to compare them with).
 
     ``renamed`` maps an experiment to {old glue key: new glue key}.
     """
+    check_revision(study.root, revision)
     problems, new = [], []
     for exp in study.experiments.values():
         results = study.book_dir / exp.results_name()

@@ -3,6 +3,7 @@ before anything runs: its shape against a JSON Schema, then paths, notebooks and
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from greedy.pipeline.parameters import check_values, declared_parameters
 
 MANIFEST = "study.yml"
 NAME_PATTERN = "^[a-z][a-z0-9_]*$"
+PACKAGE_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
 EXPERIMENT_KEYS = ("notebook", "parameters", "title")
 SCHEMA = {
     "type": "object",
@@ -20,6 +22,7 @@ SCHEMA = {
     "required": ["experiments"],
     "properties": {
         "book_dir": {"type": "string", "minLength": 1},
+        "library": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": PACKAGE_PATTERN}},
         "experiments": {
             "type": "object",
             "minProperties": 1,
@@ -60,6 +63,8 @@ class Study:
     root: Path
     book_dir: Path
     experiments: dict[str, Experiment]
+    # The packages whose executed code an experiment's outputs depend on (greedy.pipeline.staleness).
+    library: tuple[str, ...] = ("greedy",)
 
     def select(self, names: list[str] | None) -> list[Experiment]:
         if not names:
@@ -107,7 +112,7 @@ def _check_shape(raw: object, path: Path) -> None:
         if len(where) > 2:
             place += f", key {where[2]!r}"
     else:
-        place, accepted = "top level", "accepted keys: book_dir, experiments"
+        place, accepted = "top level", "accepted keys: book_dir, library (package names), experiments"
     raise ValueError(f"{path.name}: {place}: {err.message} ({accepted})")
 
 
@@ -136,7 +141,7 @@ def load_study(root: str | Path = ".", manifest: str = MANIFEST) -> Study:
         parameters = dict(spec.get("parameters") or {})
         check_values(name, parameters, declared)
         experiments[name] = Experiment(name, notebook, parameters, spec.get("title", name), declared)
-    return Study(root, book_dir, experiments)
+    return Study(root, book_dir, experiments, tuple(raw.get("library", ("greedy",))))
 
 
 def parse_overrides(items: list[str]) -> dict[str, object]:
@@ -168,5 +173,8 @@ EXPLORATIONS = "runs"  # where runs with other parameters land, beside the book 
 def exploration(study: Study, experiments: list[Experiment], overrides: dict[str, object]) -> Study:
     """The study with its outputs in a folder of their own, named by the experiments and the overrides."""
     settings = ",".join(f"{key}={value}" for key, value in sorted(overrides.items()))
-    name = re.sub(r"[^A-Za-z0-9_.=,+-]", "", f"{'+'.join(e.name for e in experiments)}--{settings}")
-    return replace(study, book_dir=study.root / EXPLORATIONS / name[:200])
+    full = f"{'+'.join(e.name for e in experiments)}--{settings}"
+    name = re.sub(r"[^A-Za-z0-9_.=,+-]", "", full)
+    if len(name) > 200 or name != full:  # shortened: the whole settings' digest keeps two runs apart
+        name = f"{name[:180]}-{hashlib.sha256(full.encode()).hexdigest()[:12]}"
+    return replace(study, book_dir=study.root / EXPLORATIONS / name)

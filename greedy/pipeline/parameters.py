@@ -20,6 +20,17 @@ from greedy.learning.config import check_choice, check_positive_float, check_pos
 
 RESULTS_PATH = "results_path"  # every notebook declares it; the runner sets it
 BACKENDS = ("tensorflow", "jax")  # greedy.learning.backend.BACKENDS, without importing NumPy here
+DATASETS = ("mnist1d", "digits")  # greedy.learning.data.PER_SEED_DATASETS, likewise
+
+# Upper bounds on every size a run can be given: far above what the study uses, low enough that a
+# typo (n_seeds=1000000000000) is refused at once instead of starting a kernel that never ends.
+MAX_SEEDS = 10_000
+MAX_EPOCHS = 100_000
+MAX_LAYERS = 100
+MAX_WIDTH = 4_096
+MAX_POPULATION = 10_000_000
+MAX_DRAWS = 100_000_000
+MAX_LABELS_PER_CLASS = 100_000
 
 
 def declared_parameters(notebook: Path) -> dict[str, object]:
@@ -49,6 +60,17 @@ def declared_parameters(notebook: Path) -> dict[str, object]:
     return declared
 
 
+def _at_most(bound: int, name: str, value: int) -> int:
+    if value > bound:
+        raise ValueError(f"{name} must be at most {bound:,}, got {value!r}")
+    return value
+
+
+def _count(bound: int, *, allow_zero: bool = False) -> Callable[[str, object], int]:
+    """An integer in [1 (or 0), bound]."""
+    return lambda name, value: _at_most(bound, name, check_positive_int(name, value, allow_zero=allow_zero))
+
+
 def _non_negative_int(name: str, value: object) -> None:
     check_positive_int(name, value, allow_zero=True)
 
@@ -56,6 +78,7 @@ def _non_negative_int(name: str, value: object) -> None:
 def _depth(name: str, value: object) -> None:
     if check_positive_int(name, value) < 2:
         raise ValueError(f"{name} must be an integer >= 2 (Dense layers incl. the output), got {value!r}")
+    _at_most(MAX_LAYERS + 2, name, value)
 
 
 def _labels_per_class(name: str, value: object) -> None:
@@ -63,7 +86,12 @@ def _labels_per_class(name: str, value: object) -> None:
         raise ValueError(f"{name} must be a non-empty list of integers >= 1 or null (every label), got {value!r}")
     for k in value:
         if k is not None:
-            check_positive_int(name, k)
+            _count(MAX_LABELS_PER_CLASS)(name, k)
+
+
+def _datasets(name: str, value: object) -> None:
+    if not isinstance(value, list) or not value or any(d not in DATASETS for d in value):
+        raise ValueError(f"{name} must be a non-empty list drawn from {list(DATASETS)}, got {value!r}")
 
 
 def _depths(name: str, value: object) -> None:
@@ -75,22 +103,25 @@ def _depths(name: str, value: object) -> None:
 
 # The parameters the study's notebooks share, checked as the library checks them.
 RANGES: dict[str, Callable[[str, object], object]] = {
-    "n_seeds": check_positive_int,
+    "n_seeds": _count(MAX_SEEDS),
+    "n_seeds_plentiful": _count(MAX_SEEDS),
     "seed": _non_negative_int,
     "tutorial_seed": _non_negative_int,
-    "epochs": check_positive_int,
-    "fine_tune_epochs": check_positive_int,
-    "n_added_layers": _non_negative_int,
-    "width": check_positive_int,
+    "epochs": _count(MAX_EPOCHS),
+    "fine_tune_epochs": _count(MAX_EPOCHS),
+    "n_added_layers": _count(MAX_LAYERS, allow_zero=True),
+    "width": _count(MAX_WIDTH),
     "depth": _depth,
     "gradient_depth": _depth,
     "depths": _depths,
-    "n_tuning_seeds": check_positive_int,
-    "n_population": check_positive_int,
-    "population_draws": check_positive_int,
+    "n_tuning_seeds": _count(MAX_SEEDS),
+    "n_population": _count(MAX_POPULATION),
+    "population_draws": _count(MAX_DRAWS),
+    "plentiful_from": _count(MAX_LABELS_PER_CLASS),
     "fine_tune_learning_rate": check_positive_float,
     "backend": lambda name, value: check_choice(name, value, BACKENDS),
     "labeled_per_class": _labels_per_class,
+    "datasets": _datasets,
 }
 
 
@@ -120,6 +151,8 @@ def check_values(experiment: str, values: dict[str, object], declared: dict[str,
             accepted = ", ".join(sorted(k for k in declared if k != RESULTS_PATH))
             raise ValueError(f"experiment {experiment!r} has no parameter {name!r}; accepted: {accepted}")
         default = declared[name]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{where}: must be a finite number")
         if not _same_kind(value, default):
             raise ValueError(
                 f"{where}: must be {_type_name(default)} like its default {default!r}, got {_type_name(value)}"

@@ -4,14 +4,19 @@ The protocol, each step of which a SIGKILL may interrupt:
 
 1. The notebook runs with every output inside ``results/.staging/NAME/``, laid out as it will be
    published (``NAME.ipynb``, ``results/NAME.csv``, figures, ``results/NAME.run.json``).
-2. The journal ``results/.staging/NAME.publish``, written atomically, lists every move and every
-   stale published file to delete. Writing it is the commit point.
+2. Every move is checked first (the target folder writable, on the staging folder's file system,
+   so each move is a rename that cannot run out of space); a check that fails raises
+   ``PublishError`` and commits nothing. Then the journal ``results/.staging/NAME.publish``,
+   written atomically, lists every move and every stale published file to delete. Writing it is
+   the commit point.
 3. The moves (each an atomic rename) and the deletions, run record last.
 4. The journal and the staging folder are removed.
 
 ``recover`` completes a journal that is there (each step can be repeated) and discards a staging
 folder that has none, so afterwards either the complete old outputs or the complete new ones are
-published. Staged files are matched by their folder, never by a name prefix.
+published; a move that still fails (the folder made read-only meanwhile) leaves the journal for
+the next command and says so in one line. Every command that reads the book recovers first
+(``settle``), under the run lock. Staged files are matched by their folder, never by a name prefix.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,11 +69,36 @@ def _previous_outputs(book_dir: Path, name: str) -> list[str]:
         return []
 
 
-def publish(book_dir: Path, name: str) -> None:
-    """Commit the staged outputs of experiment ``name`` (steps 2 to 4)."""
+class PublishError(OSError):
+    """Publishing could not start (nothing changed) or was cut short (the next command completes it)."""
+
+
+def _device(path: Path) -> int:
+    return os.stat(path).st_dev
+
+
+def _check_moves(book_dir: Path, name: str, new: list[str], stale: list[str]) -> None:
+    """Every target folder writable and on the staging folder's file system: the moves will be renames."""
+    device = _device(staging_dir(book_dir, name))
+    for relative in [*new, *stale]:
+        folder = (book_dir / relative).parent
+        while not folder.exists():  # made by the move
+            folder = folder.parent
+        if not os.access(folder, os.W_OK):
+            raise PublishError(f"cannot publish {name!r}: {folder} is not writable; nothing was published")
+        if _device(folder) != device:
+            raise PublishError(
+                f"cannot publish {name!r}: {folder} is on another file system than {book_dir / STAGING}; "
+                "nothing was published"
+            )
+
+
+def publish(book_dir: Path, name: str, keep: Iterable[str] = ()) -> None:
+    """Commit the staged outputs of experiment ``name`` (steps 2 to 4); published files in ``keep`` stay."""
     staged = staging_dir(book_dir, name)
     new = outputs_in(staged)
-    stale = sorted(set(_previous_outputs(book_dir, name)) - set(new))
+    stale = sorted(set(_previous_outputs(book_dir, name)) - set(new) - set(keep))
+    _check_moves(book_dir, name, new, stale)
     plan = {"moves": [[f"{STAGING}/{name}/{f}", f] for f in new], "stale": stale}
     write_atomic(_journal(book_dir, name), json.dumps(plan, indent=1))
     _complete(book_dir, name)
@@ -76,12 +107,18 @@ def publish(book_dir: Path, name: str) -> None:
 def _complete(book_dir: Path, name: str) -> None:
     journal = _journal(book_dir, name)
     plan = json.loads(journal.read_text())
-    for relative in plan["stale"]:
-        (book_dir / relative).unlink(missing_ok=True)
-    for source, target in plan["moves"]:
-        if (book_dir / source).exists():  # moved already by an interrupted attempt
-            (book_dir / target).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(book_dir / source, book_dir / target)
+    try:
+        for relative in plan["stale"]:
+            (book_dir / relative).unlink(missing_ok=True)
+        for source, target in plan["moves"]:
+            if (book_dir / source).exists():  # moved already by an interrupted attempt
+                (book_dir / target).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(book_dir / source, book_dir / target)
+    except OSError as err:
+        raise PublishError(
+            f"publishing {name!r} stopped at {err.filename}: {err.strerror}; once that is fixed, the next greedy "
+            "command completes it"
+        ) from None
     shutil.rmtree(staging_dir(book_dir, name), ignore_errors=True)
     journal.unlink(missing_ok=True)
 
@@ -110,6 +147,20 @@ def recover(book_dir: Path, *, discard_incomplete: bool) -> None:
 
 class StudyBusy(RuntimeError):
     """Another run of the study holds the book folder."""
+
+
+def settle(book_dir: Path) -> None:
+    """Before reading the book: complete any committed publication, under the run lock.
+
+    While a run holds the lock it completes its own publications: the reader goes on without waiting.
+    """
+    if not pending(book_dir):
+        return
+    try:
+        with exclusive_run(book_dir):
+            recover(book_dir, discard_incomplete=False)
+    except StudyBusy:
+        pass
 
 
 @contextmanager

@@ -1,14 +1,15 @@
 """Execute one experiment's notebook with papermill, unless it is up to date; publish it as a whole.
 
 An experiment is complete when its run record (``results/NAME.run.json``) and every output it
-lists exist and the record's fingerprint matches the current inputs (notebook source, parameters,
-library source, pinned versions, Python). Outputs are staged and published by ``publish``'s
-commit protocol, so a run killed at any moment leaves the complete old outputs or the new ones.
+lists exist and nothing its outputs depend on changed in meaning (``staleness``: the notebook's
+code, parameters, pinned versions, Python, settings, and the library code its kernel executed).
+A change to the notebook's prose alone re-renders it with its stored outputs. Outputs are staged
+and published by ``publish``'s commit protocol, so a run killed at any moment leaves the complete
+old outputs or the new ones.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -19,44 +20,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-from greedy.pipeline import compile_cache, publish
+from greedy.pipeline import compile_cache, executed_code, publish, rerender, staleness
 from greedy.pipeline.manifest import Experiment, Study
+from greedy.pipeline.staleness import run_record_path
 
 
 class ExperimentFailed(RuntimeError):
     """A notebook raised: names the experiment, the notebook, the cell and the error."""
-
-
-# The packages whose code computes what the notebooks report; the pipeline (this package) runs
-# and times the study but computes none of it, so changing it invalidates no result.
-RESULT_PACKAGES = ("learning", "analysis")
-
-
-def _library_digest() -> str:
-    package = Path(__file__).parent.parent
-    sources = [package / "__init__.py"] + [p for name in RESULT_PACKAGES for p in (package / name).rglob("*.py")]
-    h = hashlib.sha256()
-    for path in sorted(sources):
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def fingerprint(exp: Experiment, root: Path) -> str:
-    """Hash of everything an experiment's outputs depend on."""
-    lock = root / "requirements.lock"
-    parts = {
-        "notebook": hashlib.sha256(exp.notebook.read_bytes()).hexdigest(),
-        "parameters": exp.parameters,
-        "library": _library_digest(),
-        "lock": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "",
-        "python": platform.python_version(),
-        "keras_backend_env": os.environ.get("KERAS_BACKEND", ""),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class PeakMemory:
@@ -98,32 +70,19 @@ class PeakMemory:
 @dataclass(frozen=True)
 class Outcome:
     name: str
-    status: str  # ran | skipped
+    status: str  # ran | rendered (prose only) | skipped
     seconds: float
     peak_memory_mib: float = 0.0
 
 
-def run_record_path(exp: Experiment, book_dir: Path) -> Path:
-    return book_dir / "results" / f"{exp.name}.run.json"
-
-
 def is_up_to_date(exp: Experiment, study: Study) -> bool:
-    """Whether the published outputs are complete and were made from the current inputs."""
-    if exp.name in publish.pending(study.book_dir):
-        publish.recover(study.book_dir, discard_incomplete=False)
-    try:
-        record = json.loads(run_record_path(exp, study.book_dir).read_text())
-    except (OSError, ValueError):
-        return False
-    outputs = record.get("outputs") or [f"{exp.name}.ipynb", exp.results_name()]
-    if not all((study.book_dir / f).is_file() for f in outputs):
-        return False
-    return record.get("fingerprint") == fingerprint(exp, study.root)
+    """Whether the published outputs are complete, made from the current inputs and rendered from the current prose."""
+    return staleness.state(exp, study).up_to_date
 
 
-@cache
-def _local_kernel_manager() -> type:
-    """A kernel manager that talks to the notebook's kernel over Unix sockets, not TCP.
+def _local_kernel_manager(trace: Path, library: dict[str, Path]) -> type:
+    """A kernel manager for a kernel that records the library lines it runs into ``trace``, and that
+    talks over Unix sockets, not TCP.
 
     Nothing of the run listens on a network port, and ipykernel has no unencrypted-TCP warning
     to print for every notebook.
@@ -142,10 +101,18 @@ def _local_kernel_manager() -> type:
             # temporary folder, never in the notebook's folder; removed at the kernel's shutdown.
             return os.path.join(tempfile.gettempdir(), f"greedy-kernel-{uuid.uuid4().hex}")
 
+        def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+            cmd = super().format_kernel_cmd(extra_arguments)
+            at = cmd.index("ipykernel_launcher")
+            folders = ",".join(str(f) for f in library.values())
+            return [*cmd[:at], "greedy.pipeline.traced_kernel", str(trace), folders, *cmd[at + 1 :]]
+
     return LocalKernelManager
 
 
-def _run_notebook(exp: Experiment, study: Study, staged_nb: Path, staged_results: str, progress: bool) -> float:
+def _run_notebook(
+    exp: Experiment, study: Study, staged_nb: Path, staged_results: str, progress: bool, kernel_manager: type
+) -> float:
     """Execute the notebook into ``staged_nb``, its results into ``staged_results``; return its peak memory."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -170,7 +137,7 @@ def _run_notebook(exp: Experiment, study: Study, staged_nb: Path, staged_results
                 parameters={**exp.parameters, "results_path": staged_results},
                 cwd=str(study.book_dir),
                 kernel_name="python3",
-                kernel_manager_class=_local_kernel_manager(),
+                kernel_manager_class=kernel_manager,
                 progress_bar=progress,
                 log_output=False,
             )
@@ -190,23 +157,39 @@ def _run_notebook(exp: Experiment, study: Study, staged_nb: Path, staged_results
 
 def execute(exp: Experiment, study: Study, *, force: bool = False, progress: bool = False) -> Outcome:
     """Run one experiment unless it is up to date; raise ExperimentFailed with the cell and error."""
-    if not force and is_up_to_date(exp, study):
-        return Outcome(exp.name, "skipped", 0.0)
+    if not force:
+        state = staleness.state(exp, study)
+        if state.up_to_date:
+            return Outcome(exp.name, "skipped", 0.0)
+        if not state.reasons:
+            return _rerender(exp, study)
     book = study.book_dir
     staged = publish.staging_dir(book, exp.name)
     shutil.rmtree(staged, ignore_errors=True)  # what an earlier, killed run of it left
     (staged / "results").mkdir(parents=True)
     staged_results = f"{publish.STAGING}/{exp.name}/{exp.results_name()}"  # relative to book/: the cwd
-    inputs = fingerprint(exp, study.root)  # taken before running: what the outputs were made from
-    start = time.perf_counter()
-    peak_mib = _run_notebook(exp, study, staged / f"{exp.name}.ipynb", staged_results, progress)
-    seconds = time.perf_counter() - start
+    # Taken before running: what the outputs are made from, even if a file is edited meanwhile.
+    library = staleness.library_folders(study)
+    sources = executed_code.snapshot(library)
+    inputs, notebook = staleness.inputs(exp, study.root), staleness.notebook_digest(exp.notebook)
+    with tempfile.TemporaryDirectory(prefix="greedy-trace-") as scratch:
+        trace = Path(scratch) / "executed.coverage"
+        start = time.perf_counter()
+        kernel_manager = _local_kernel_manager(trace, library)
+        peak_mib = _run_notebook(exp, study, staged / f"{exp.name}.ipynb", staged_results, progress, kernel_manager)
+        seconds = time.perf_counter() - start
+        if not trace.is_file():  # the kernel did not shut down cleanly: count every unit as used
+            used = {key: source.digests() for key, source in sources.items()}
+        else:
+            used = executed_code.record(sources, executed_code.executed_lines(trace, library))
     if not (book / staged_results).is_file():
         raise ExperimentFailed(f"experiment {exp.name!r}: the notebook did not write its results to {staged_results}")
     _finalize_notebook(staged / f"{exp.name}.ipynb", staged_results, exp.results_name())
     record = {
         "experiment": exp.name,
-        "fingerprint": inputs,
+        "inputs": inputs,
+        "notebook": notebook,
+        "library_code": used,
         "parameters": exp.parameters,
         "outputs": [*publish.outputs_in(staged), publish.RUN_RECORD.format(name=exp.name)],
         "seconds": round(seconds, 1),
@@ -215,10 +198,30 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
         "platform": f"{platform.system()} {platform.machine()}",
         "cpu_count": os.cpu_count(),
     }
-    record_text = json.dumps(record, indent=2, sort_keys=True) + "\n"
-    publish.write_atomic(staged / publish.RUN_RECORD.format(name=exp.name), record_text)
+    _write_record(staged, exp.name, record)
     publish.publish(book, exp.name)
     return Outcome(exp.name, "ran", seconds, peak_mib)
+
+
+def _write_record(staged: Path, name: str, record: dict) -> None:
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    publish.write_atomic(staged / publish.RUN_RECORD.format(name=name), text)
+
+
+def _rerender(exp: Experiment, study: Study) -> Outcome:
+    """Publish the executed notebook with the source's new prose; the results stay as they are."""
+    start = time.perf_counter()
+    book = study.book_dir
+    staged = publish.staging_dir(book, exp.name)
+    shutil.rmtree(staged, ignore_errors=True)
+    (staged / "results").mkdir(parents=True)
+    published = exp.output_notebook(book)
+    rerender.rerender(exp.notebook, published, staged / published.name)
+    record = json.loads(run_record_path(exp, book).read_text())
+    record["notebook"] = staleness.notebook_digest(exp.notebook)
+    _write_record(staged, exp.name, record)
+    publish.publish(book, exp.name, keep=record["outputs"])
+    return Outcome(exp.name, "rendered", time.perf_counter() - start)
 
 
 def _finalize_notebook(path: Path, staged: str, final: str) -> None:

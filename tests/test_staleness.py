@@ -1,0 +1,196 @@
+"""An experiment is stale exactly when something it used changed in meaning.
+
+A toy project: a library package ``toylib`` and two experiments, ``doubles`` (which calls
+``double``) and ``triples`` (which calls ``triple``), run once with the real runner and traced
+kernel; each test edits a copy of it and asks the runner and ``greedy list --why``.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from greedy.pipeline.manifest import load_study
+from greedy.pipeline.runner import execute
+from greedy.pipeline.staleness import state
+
+LIBRARY = '''\
+"""A toy library."""
+
+SCALE = 2  # the factor double() applies
+
+
+def double(x):
+    """Twice x."""
+    return x * SCALE
+
+
+def triple(x):
+    return x * 3
+
+
+class Shape:
+    def area(self):
+        return 1
+'''
+
+RUN = """
+import time
+import toylib
+with open(results_path, "w") as f:
+    f.write(f"value\\n{toylib.%s(n)}\\n")
+print(time.time_ns())  # differs on every execution: a re-render keeps the stored one
+"""
+
+
+def _notebook(path, call):
+    params = new_code_cell("n = 1\nresults_path = 'x.csv'")
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[new_markdown_cell("# Old title"), params, new_code_cell(RUN % call)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ran")
+    (root / "toylib").mkdir()
+    (root / "toylib" / "__init__.py").write_text(LIBRARY)
+    (root / "book" / "sources").mkdir(parents=True)
+    _notebook(root / "book" / "sources" / "doubles.ipynb", "double")
+    _notebook(root / "book" / "sources" / "triples.ipynb", "triple")
+    (root / "study.yml").write_text(
+        textwrap.dedent(
+            """
+            library: [toylib]
+            experiments:
+              doubles: {notebook: book/sources/doubles.ipynb}
+              triples: {notebook: book/sources/triples.ipynb}
+            """
+        )
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(root))
+        mp.setenv("PYTHONPATH", str(root))
+        study = load_study(root)
+        assert [execute(e, study).status for e in study.select([])] == ["ran", "ran"]
+    return root
+
+
+@pytest.fixture
+def project(ran, tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    shutil.copytree(ran, root)
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    return root
+
+
+def _edit(root, old, new):
+    path = root / "toylib" / "__init__.py"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+
+
+def _stale(root):
+    study = load_study(root)
+    return {name: state(exp, study).reasons for name, exp in study.experiments.items() if state(exp, study).reasons}
+
+
+def _why(root):
+    listed = subprocess.run(
+        [sys.executable, "-m", "greedy", "list", "--why", "--root", str(root)], capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    return listed.stdout
+
+
+def test_the_record_names_the_units_each_experiment_executed(project):
+    record = json.loads((project / "book" / "results" / "doubles.run.json").read_text())
+    assert set(record["library_code"]["toylib/__init__.py"]) == {"<module>", "double"}
+    assert _stale(project) == {}
+
+
+def test_comment_and_docstring_edits_leave_every_experiment_up_to_date(project):
+    _edit(project, '"""A toy library."""', '"""A toy library, documented better."""')
+    _edit(project, '"""Twice x."""', '"""Two times x (a new docstring)."""')
+    _edit(project, "# the factor double() applies", "# a reworded comment")
+    _edit(project, "    def area(self):\n", "    def area(self):\n        # a comment\n")
+    assert _stale(project) == {}
+    assert "to run" not in _why(project)
+
+
+def test_an_edit_to_a_function_stales_only_the_experiment_that_executed_it(project):
+    _edit(project, "return x * 3", "return 3 * x")
+    assert _stale(project) == {"triples": ["toylib/__init__.py: function triple changed"]}
+    out = _why(project)
+    assert "doubles                  up to date" in out
+    assert "triples                  to run" in out and "function triple changed" in out
+
+
+def test_a_module_constant_stales_the_experiments_that_import_it(project):
+    _edit(project, "SCALE = 2", "SCALE = 4")
+    reason = ["toylib/__init__.py: module-level statements changed"]
+    assert _stale(project) == {"doubles": reason, "triples": reason}
+
+
+def test_a_new_function_nobody_calls_stales_nothing(project):
+    (project / "toylib" / "__init__.py").write_text(LIBRARY + "\n\ndef unused(x):\n    return -x\n")
+    _edit(
+        project,
+        "class Shape:\n    def area(self):",
+        "class Shape:\n    def perimeter(self):\n        return 4\n\n    def area(self):",
+    )
+    assert _stale(project) == {}
+
+
+def test_an_edit_to_a_method_nobody_called_stales_nothing(project):
+    _edit(project, "        return 1", "        return 2")
+    assert _stale(project) == {}
+
+
+def test_a_changed_xla_flag_stales_what_ran_under_it(project, monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=3")
+    stale = _stale(project)
+    assert set(stale) == {"doubles", "triples"}
+    assert all(len(r) == 1 and r[0].startswith("setting XLA_FLAGS:") and "level=3" in r[0] for r in stale.values())
+    assert "setting XLA_FLAGS" in _why(project)
+
+
+def test_a_parameter_change_is_named(project):
+    manifest = project / "study.yml"
+    manifest.write_text(manifest.read_text().replace("triples.ipynb}", "triples.ipynb, parameters: {n: 5}}"))
+    assert _stale(project) == {"triples": ["parameter n: None -> 5"]}
+
+
+def test_a_prose_only_edit_rerenders_with_the_stored_outputs(project):
+    source = project / "book" / "sources" / "doubles.ipynb"
+    nb = nbformat.read(source, 4)
+    nb.cells[0].source = "# New title"
+    nb.cells.insert(2, new_markdown_cell("A new paragraph."))
+    nbformat.write(nb, source)
+    executed = project / "book" / "doubles.ipynb"
+    before = [c.outputs for c in nbformat.read(executed, 4).cells if c.cell_type == "code"]
+    study = load_study(project)
+    [exp] = study.select(["doubles"])
+    now = state(exp, study)
+    assert now.reasons == [] and now.rerender and "to render" in _why(project)
+    assert execute(exp, study).status == "rendered"
+    after = nbformat.read(executed, 4)
+    assert [c.outputs for c in after.cells if c.cell_type == "code"] == before  # the same time_ns: not executed
+    assert [c.source for c in after.cells if c.cell_type == "markdown"] == ["# New title", "A new paragraph."]
+    assert (project / "book" / "results" / "doubles.csv").read_text() == "value\n2\n"
+    assert state(exp, study).up_to_date and execute(exp, study).status == "skipped"
+
+
+def test_a_code_edit_in_the_notebook_re_executes(project):
+    source = project / "book" / "sources" / "doubles.ipynb"
+    nb = nbformat.read(source, 4)
+    nb.cells[2].source += "\nprint('more')"
+    nbformat.write(nb, source)
+    assert _stale(project) == {"doubles": ["notebook: its code cells changed"]}
