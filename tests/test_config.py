@@ -17,6 +17,7 @@ from greedy.learning.data import from_arrays, with_labeled_per_class
         ({"width": -3}, "width"),
         ({"epochs": 0}, "epochs"),
         ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 10**9}, "batch_size must be at most 1,000,000"),
         ({"n_added_layers": -1}, "n_added_layers"),
         ({"n_added_layers": 2.5}, "n_added_layers"),
         ({"n_added_layers": True}, "n_added_layers"),
@@ -48,6 +49,7 @@ def test_defaults_are_the_tutorials():
     ("kwargs", "param"),
     [
         ({"method": "layerwise"}, "method"),
+        ({"method": "rbm_greedy", "engine": "keras"}, "fast engine only"),
         ({"engine": "torch"}, "engine"),
         ({"seeds": []}, "seeds"),
         ({"seeds": [1, 1]}, "seeds"),
@@ -61,6 +63,15 @@ def test_run_rejects_bad_input_before_work(blob_data, kwargs, param):
     args = {"method": "supervised_greedy", "data": blob_data, **kwargs}
     with pytest.raises(ValueError, match=param):
         greedy.run(**args)
+
+
+def test_every_procedure_runs_through_greedy_run():
+    rng = np.random.default_rng(0)
+    data = from_arrays(rng.random((60, 4)), np.arange(60) % 3, rng.random((30, 4)), np.arange(30) % 3)
+    cfg = TrainConfig(n_added_layers=1, epochs=2, head_epochs=2, activation="sigmoid", initializer="glorot_uniform")
+    for method in greedy.learning.config.METHODS:
+        records = greedy.run(method, data, cfg, seeds=[0, 1])
+        assert {r.method for r in records} == {method} and {r.seed for r in records} == {0, 1}
 
 
 def test_user_data_validation():
@@ -87,6 +98,8 @@ def test_user_data_validation():
         ([["a", "b"], ["c", "d"]], [0, 1], "X_train must hold numbers"),
         ([[0.0, 1.0], [1.0, 0.0]], [0.0, np.nan], "y_train contains NaN"),
         ([[0.0, 1.0], [1.0, 0.0]], np.array(["a", None], dtype=object), "y_train contains a missing label"),
+        ([[0.0, 1.0], [1.0, 0.0]], [0.37, 1.0], r"y_train holds numbers that are not whole \(e.g. 0.37\)"),
+        ([[0.0, 1.0], [1.0, 0.0]], np.array([1, "a"], dtype=object), "y_train mixes numbers and strings"),
     ],
 )
 def test_user_data_that_would_train_wrongly_is_refused(x, y, message):

@@ -82,7 +82,10 @@ def test_labels_of_any_kind_and_probabilities(iris):
         ({"n_hidden_layers": 0}, "n_hidden_layers"),
         ({"width": -1}, "width"),
         ({"pretraining": "rbm"}, "activation='sigmoid'"),
-        ({"pretraining": "rbm", "activation": "sigmoid", "rbm_visible": "binary"}, "visible"),
+        (
+            {"pretraining": "rbm", "activation": "sigmoid", "rbm_visible": "binary"},
+            "rbm_visible='binary' is not accepted",
+        ),
         ({"tied_weights": True}, "tied_weights=True needs reconstruction_target"),
     ],
 )

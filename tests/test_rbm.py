@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.neural_network import BernoulliRBM
 
-from greedy.learning.config import TrainConfig
+from greedy.learning.config import VISIBLE_UNITS, TrainConfig
 from greedy.learning.data import from_arrays, standardized
 from greedy.learning.jax_engine import rbm, rbm_greedy
 from greedy.learning.jax_engine.fit import KeyPurpose, purpose_keys
@@ -59,7 +59,7 @@ def _pseudo_likelihood(machine: rbm.RBM, v: np.ndarray) -> float:
     return float(total)
 
 
-@pytest.mark.parametrize("visible", rbm.VISIBLE_UNITS)
+@pytest.mark.parametrize("visible", VISIBLE_UNITS)
 def test_cd_gradient_is_the_free_energy_difference_gradient(visible):
     """Data minus chain statistics == -d/dθ [mean F(v_data) - mean F(v_model)], weights included."""
     k = jax.random.split(jax.random.PRNGKey(0), 4)

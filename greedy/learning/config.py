@@ -11,7 +11,10 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 # standard_uniform is Glorot & Bengio's (2010) "standard" initialization, U[-1/sqrt(fan_in), 1/sqrt(fan_in)].
 INITIALIZERS = ("he_uniform", "glorot_uniform", "standard_uniform", "small_uniform")
 OPTIMIZERS = ("sgd", "adam")  # sgd uses ``momentum``; adam has Keras' defaults (beta_1 0.9, beta_2 0.999)
-METHODS = ("supervised_greedy", "autoencoder_greedy", "end_to_end")
+METHODS = ("supervised_greedy", "autoencoder_greedy", "rbm_greedy", "end_to_end")
+MAX_BATCH_SIZE = 1_000_000
+VISIBLE_UNITS = ("bernoulli", "gaussian")  # an RBM's first visible units
+KERAS_METHODS = ("supervised_greedy", "autoencoder_greedy", "end_to_end")  # the Keras reference has no RBM
 ENGINES = ("keras", "jax")
 FINE_TUNE_WHEN = ("none", "last", "every")
 # Denoising autoencoders (Vincent et al., 2008): what corrupts a stage's input while it learns to reconstruct.
@@ -90,7 +93,9 @@ class TrainConfig:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_positive_int("epochs", self.epochs)
-        check_positive_int("batch_size", self.batch_size)
+        if check_positive_int("batch_size", self.batch_size) > MAX_BATCH_SIZE:
+            # A batch is padded to this many rows per seed: a typo would ask for terabytes.
+            raise ValueError(f"batch_size must be at most {MAX_BATCH_SIZE:,}, got {self.batch_size!r}")
         check_positive_int("n_added_layers", self.n_added_layers, allow_zero=True)
         check_positive_float("fine_tune_learning_rate", self.fine_tune_learning_rate)
         check_positive_int("fine_tune_epochs", self.fine_tune_epochs)

@@ -85,6 +85,14 @@ def _check_xy(x: object, y: object, what: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"y{what} contains NaN or inf; every row needs a class label")
     if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in y):
         raise ValueError(f"y{what} contains a missing label (None or NaN); every row needs a class label")
+    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        example = float(y[y != np.round(y)][0])
+        raise ValueError(
+            f"y{what} holds numbers that are not whole (e.g. {example!r}): a classifier needs class labels "
+            "(integers or strings), not a continuous target"
+        )
+    if y.dtype.kind == "O" and len({type(v) is str for v in y}) > 1:
+        raise ValueError(f"y{what} mixes numbers and strings; give every label the same type")
     return x, y
 
 

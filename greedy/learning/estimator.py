@@ -16,7 +16,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from greedy.learning.config import ACTIVATIONS, INITIALIZERS, TrainConfig, check_choice, check_positive_int
+from greedy.learning.config import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    VISIBLE_UNITS,
+    TrainConfig,
+    check_choice,
+    check_positive_int,
+)
 from greedy.learning.data import from_arrays
 from greedy.learning.mlp import Layer, predict
 
@@ -125,6 +132,7 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         check_choice("initializer", self.initializer, INITIALIZERS)
         check_positive_int("n_hidden_layers", self.n_hidden_layers)
         check_positive_int("random_state", self.random_state, allow_zero=True)
+        check_choice("rbm_visible", self.rbm_visible, VISIBLE_UNITS)
         if not isinstance(self.fine_tune, bool | np.bool_):
             raise ValueError(f"fine_tune must be True or False, got {self.fine_tune!r}")
         return TrainConfig(

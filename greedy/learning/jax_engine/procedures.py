@@ -20,6 +20,7 @@ import numpy as np
 
 from greedy.learning.config import (
     FINE_TUNE_WHEN,
+    VISIBLE_UNITS,
     TrainConfig,
     check_choice,
     check_positive_int,
@@ -410,7 +411,7 @@ def rbm_greedy(
     of its own input.
     """
     seed_list, shape = _check_run_inputs(config, seeds, fine_tune, chunk_size, data)
-    check_choice("visible", visible, rbm.VISIBLE_UNITS)
+    check_choice("visible", visible, VISIBLE_UNITS)
     check_positive_int("cd_steps", cd_steps)
     if not isinstance(persistent, bool):
         raise ValueError(f"persistent must be True or False, got {persistent!r}")

@@ -19,7 +19,6 @@ from greedy.learning.jax_engine.fit import shuffled_indices
 
 RBM = tuple[jax.Array, jax.Array, jax.Array]
 
-VISIBLE_UNITS = ("bernoulli", "gaussian")
 # Hinton's "practical guide" (2010): weights from N(0, 0.01^2), biases at zero.
 INIT_STD = 0.01
 
