@@ -26,7 +26,7 @@ _HOME = {
     "from_arrays": "greedy.learning.data",
     "mnist1d": "greedy.learning.data",
     "resampled_blobs": "greedy.learning.data",
-    "validation_split": "greedy.learning.data",
+    "tuning_split": "greedy.learning.data",
     "settings_grid": "greedy.learning.tuning",
     "tune": "greedy.learning.tuning",
     "with_labeled_per_class": "greedy.learning.data",
@@ -55,7 +55,7 @@ __all__ = [
     "to_frame",
     "tune",
     "use_backend",
-    "validation_split",
+    "tuning_split",
     "with_labeled_per_class",
     "with_validation",
 ]
@@ -84,7 +84,7 @@ if TYPE_CHECKING:
         from_arrays,
         mnist1d,
         resampled_blobs,
-        validation_split,
+        tuning_split,
         with_labeled_per_class,
         with_validation,
     )

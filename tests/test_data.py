@@ -106,11 +106,11 @@ def test_resampled_blobs_refuse_a_population_that_is_a_training_draw():
         resampled_blobs(3)
 
 
-def test_validation_split_never_holds_test_or_population_rows():
-    from greedy.learning.data import resampled_blobs, validation_split
+def test_tuning_split_never_holds_test_or_population_rows():
+    from greedy.learning.data import resampled_blobs, tuning_split
 
     d = resampled_blobs([0], n_population=100)[0]
-    v = validation_split(d, 0.2, random_state=0)
+    v = tuning_split(d, 0.2, random_state=0)
     assert (len(v.x_train), len(v.x_test)) == (400, 100)
     assert v.x_population is None
     rows = {tuple(r) for r in d.x_train.tolist()}
@@ -118,7 +118,7 @@ def test_validation_split_never_holds_test_or_population_rows():
     assert not {tuple(r) for r in v.x_train.tolist()} & {tuple(r) for r in v.x_test.tolist()}
     np.testing.assert_array_equal(np.bincount(v.y_test), np.round(np.bincount(d.y_train) * 0.2))
     with pytest.raises(ValueError, match="fraction"):
-        validation_split(d, 1.5)
+        tuning_split(d, 1.5)
 
 
 def test_standardizing_scales_the_population_with_the_training_statistics():

@@ -203,14 +203,6 @@ def blob_population(
     return x.astype(np.float32), y.astype(np.int64)
 
 
-def with_population(data: Dataset, n_population: int = 100_000, population_seed: int = 10**6) -> Dataset:
-    """The tutorial's blobs (its fixed split) also scored on a population sample of its generative model."""
-    if not isinstance(data, Dataset) or data.n_features != 2 or data.n_classes != 3:
-        raise ValueError("data must be the tutorial's blobs problem (2 features, 3 classes; greedy.blobs())")
-    x, y = blob_population(n_population, population_seed)
-    return replace(data, x_population=x, y_population=y)
-
-
 def blob_centers(
     n_samples: int = 1000, centers: int = 3, n_features: int = 2, cluster_std: float = 2.0, random_state: int = 2
 ) -> np.ndarray:
@@ -430,10 +422,12 @@ def standardized(data: Dataset) -> Dataset:
     )
 
 
-def validation_split(data: Dataset, fraction: float = 0.2, random_state: int = 0) -> Dataset:
-    """For choosing settings: the training rows split (stratified) into train and a validation "test".
+def tuning_split(data: Dataset, fraction: float = 0.2, random_state: int = 0) -> Dataset:
+    """For choosing settings: the training rows split (stratified) into train and held-out tuning rows,
+    which this data set holds as its test split (the split every procedure scores).
 
-    The test split and the population are left out, so nothing chosen on this data set has seen them.
+    Not to be confused with ``with_validation``, whose validation rows stop training early. The
+    original test split and the population are left out, so nothing chosen on this data set has seen them.
     """
     x_tr, x_val, y_tr, y_val = _stratified_hold_out(data, fraction, random_state)
     return Dataset(

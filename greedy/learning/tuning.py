@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
-from greedy.learning.data import Dataset, one_per_seed, validation_split
+from greedy.learning.data import Dataset, one_per_seed, tuning_split
 from greedy.learning.jax_engine import release_compiled
 from greedy.learning.records import StageRecord, to_frame
 
@@ -66,7 +66,7 @@ def tune(
         raise ValueError("grid must hold at least one point (see settings_grid)")
     configs = [config.with_(**point) for point in grid]  # every point checked before any work
     per_seed = one_per_seed(data, len(seed_list))
-    validation = [validation_split(d, fraction, random_state=s) for d, s in zip(per_seed, seed_list, strict=True)]
+    validation = [tuning_split(d, fraction, random_state=s) for d, s in zip(per_seed, seed_list, strict=True)]
     chance = 1 / validation[0].n_classes
     rows = []
     for point, point_config in zip(grid, configs, strict=True):
