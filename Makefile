@@ -23,7 +23,7 @@ export XLA_FLAGS := $(strip $(XLA_FLAGS) --xla_backend_optimization_level=1)
 endif
 endif
 
-.PHONY: setup study book test lint unit nbval browser bench clean
+.PHONY: setup study book test lint unit nbval browser bench mutants clean
 
 setup: $(STAMP)
 
@@ -88,6 +88,14 @@ test: lint unit nbval browser
 
 bench: setup
 	$(BIN)/greedy bench
+
+# Mutation testing of the modules that compute the study's numbers (tests/mutation.py), in a scratch
+# copy of the tree; not part of `make test`. A seeded sample of each module's mutants by default:
+# make mutants MUTANTS="--sample 0" runs them all (hours), MUTANTS="--module greedy/analysis/stats.py" one module.
+MUTANTS ?= --sample 20
+mutants: setup
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-mutation.lock
+	$(BIN)/python tests/mutation.py $(MUTANTS)
 
 clean:
 	rm -rf _build .book-build.log book/results/.staging runs

@@ -126,15 +126,22 @@ def test_cli_lists_and_rejects(project):
     assert bad.returncode == 2 and "no parameter" in bad.stderr
 
 
-def test_dask_local_cluster_gives_the_serial_results(project, tmp_path_factory):
+def test_dask_local_cluster_gives_the_serial_results(project, capfd, monkeypatch):
+    monkeypatch.delenv("DASK_LOGGING__DISTRIBUTED", raising=False)
     study = load_study(project)
     serial = run_study(study, study.select(["train", "other"]))
     assert [o.status for o in serial] == ["ran", "ran"]
+    err = capfd.readouterr().err
+    assert "greedy: train: started" in err and "greedy: other: ran in" in err and "(2 of 2 done)" in err
     expected = {n: pd.read_csv(project / "book" / "results" / f"{n}.csv") for n in ("train", "other")}
     for n in ("train", "other"):
         (project / "book" / "results" / f"{n}.run.json").unlink()
     on_dask = run_study(study, study.select(["train", "other"]), workers=2)
     assert [o.status for o in on_dask] == ["ran", "ran"]
+    # One line per experiment as it starts and ends; Dask's INFO logs stay out of the terminal.
+    err = capfd.readouterr().err
+    assert err.count("greedy: train: started") == 1 and "greedy: other: ran in" in err
+    assert " - INFO - " not in err
     cols = ["seed", "depth", "train_accuracy", "test_accuracy", "final_loss"]
     for n, df in expected.items():
         again = pd.read_csv(project / "book" / "results" / f"{n}.csv")

@@ -65,8 +65,10 @@ def run_on_dask(
     tls: TlsFiles | None = None,
 ) -> list[Outcome]:
     """Each experiment in a task of its own, longest first (by its last recorded run), on free workers."""
+    # Dask's workers log every start and connection at INFO: kept out of the terminal unless the
+    # user set the level (DASK_LOGGING__DISTRIBUTED=info); worker processes read it at their start.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     from dask.distributed import Client, as_completed
-    from tqdm.auto import tqdm
 
     from greedy.pipeline import cluster as clusters
 
@@ -91,11 +93,14 @@ def run_on_dask(
                 _execute_on_worker, exp, study, force, groups, key=f"experiment-{exp.name}", pure=False
             )
 
+        def submit_and_say(exp: Experiment):
+            say_started(exp)
+            return submit(exp)
+
         outcomes = []
-        with tqdm(total=len(experiments), desc="study", unit="experiment") as bar:
-            for outcome in feed_free_workers(longest_first, slots, submit, as_completed):
-                outcomes.append(outcome)
-                bar.update()
+        for outcome in feed_free_workers(longest_first, slots, submit_and_say, as_completed):
+            outcomes.append(outcome)
+            say_finished(outcome, len(outcomes), len(experiments))
         order = {e.name: i for i, e in enumerate(experiments)}
         return sorted(outcomes, key=lambda o: order[o.name])
     finally:
@@ -104,14 +109,28 @@ def run_on_dask(
             cluster.close()
 
 
-def _run_serially(study: Study, experiments: Iterable[Experiment], force: bool) -> list[Outcome]:
-    from tqdm.auto import tqdm
+def say_started(exp: Experiment) -> None:
+    print(f"greedy: {exp.name}: started", file=sys.stderr, flush=True)
 
+
+def say_finished(outcome: Outcome, done: int, total: int) -> None:
+    """One line per experiment as it ends: what happened, its seconds and peak memory."""
+    memory = f", peak {outcome.peak_memory_mib:,.0f} MiB" if outcome.status == "ran" else ""
+    print(
+        f"greedy: {outcome.name}: {outcome.status} in {outcome.seconds:.1f} s{memory} ({done} of {total} done)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _run_serially(study: Study, experiments: Iterable[Experiment], force: bool) -> list[Outcome]:
+    experiments = list(experiments)
     outcomes = []
-    bar = tqdm(list(experiments), desc="study", unit="experiment", file=sys.stderr)
-    for exp in bar:
-        bar.set_postfix_str(exp.name)
+    for exp in experiments:
+        if force or not is_up_to_date(exp, study):
+            say_started(exp)
         outcomes.append(execute(exp, study, force=force))
+        say_finished(outcomes[-1], len(outcomes), len(experiments))
     return outcomes
 
 

@@ -1,0 +1,138 @@
+"""Mutation testing of the modules that produce the study's numbers: ``make mutants``.
+
+Each module is mutated by cosmic-ray's operators, one mutation at a time, in a scratch copy of the
+repository (the working tree is never touched); after each, the tests that cover that module run
+(``MODULES``). A mutant is killed when they fail (or time out), survives when they pass. Mutants
+with no observable difference are listed in ``EQUIVALENT`` with the reason and not counted.
+
+A full run of the engine's modules takes many hours on two cores, so by default a seeded sample
+of each module's mutants runs (``--sample``; ``--sample 0`` runs them all), and the report says
+how many of how many it ran.
+
+    python tests/mutation.py [--sample N] [--seed S] [--module PATH ...] [--fail-under PERCENT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Each module that computes numbers, and the unit tests that exercise it.
+MODULES: dict[str, list[str]] = {
+    "greedy/analysis/stats.py": ["tests/test_stats.py"],
+    "greedy/analysis/diagnostics.py": ["tests/test_guards.py", "tests/test_studies.py"],
+    "greedy/learning/tuning.py": ["tests/test_guards.py", "tests/test_families.py"],
+    "greedy/learning/data.py": ["tests/test_data.py", "tests/test_config.py"],
+    "greedy/learning/jax_engine/scores.py": ["tests/test_guards.py", "tests/test_jax_engine.py"],
+    "greedy/learning/jax_engine/fit.py": [
+        "tests/test_guards.py",
+        "tests/test_jax_engine.py",
+        "tests/test_fit_options.py",
+    ],
+    "greedy/learning/jax_engine/procedures.py": ["tests/test_guards.py", "tests/test_jax_engine.py"],
+    "greedy/learning/jax_engine/rbm.py": ["tests/test_rbm.py"],
+    "greedy/pipeline/publish.py": ["tests/test_faults.py", "tests/test_runner.py"],
+}
+
+# (module, operator, occurrence) -> why the mutant cannot be told apart from the original.
+EQUIVALENT: dict[tuple[str, str, int], str] = {}
+
+
+def _work_items(module: str):
+    from cosmic_ray.commands.init import _all_work_items
+
+    return list(_all_work_items([Path(module)], {}))
+
+
+def _scratch_copy() -> Path:
+    """The repository's tracked and new files in a temporary folder (mutations happen there)."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    scratch = Path(tempfile.mkdtemp(prefix="greedy-mutants-"))
+    for name in files:
+        if (ROOT / name).is_file():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, scratch / name)
+    return scratch
+
+
+def _test_command(tests: list[str]) -> str:
+    return f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(tests)}"
+
+
+def _baseline_seconds(tests: list[str]) -> float:
+    start = time.perf_counter()
+    out = subprocess.run(_test_command(tests).split(), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the tests of the unmutated code fail: {' '.join(tests)}\n{out.stdout[-2000:]}")
+    return time.perf_counter() - start
+
+
+def _run_module(module: str, sample: int, rng: random.Random) -> tuple[int, int, int, list[str]]:
+    """(killed, counted, all mutants, survivors' diffs) for one module."""
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_item import TestOutcome
+
+    items = _work_items(module)
+    chosen = items if not sample or sample >= len(items) else rng.sample(items, sample)
+    tests = MODULES[module]
+    timeout = 3 * _baseline_seconds(tests) + 30
+    killed = counted = 0
+    survivors = []
+    for item in chosen:
+        [mutation] = item.mutations
+        key = (module, mutation.operator_name, mutation.occurrence)
+        if key in EQUIVALENT:
+            continue
+        result = mutate_and_test([mutation], _test_command(tests), timeout)
+        if result.test_outcome is None or result.test_outcome == TestOutcome.INCOMPETENT:
+            continue  # a mutant that cannot run (a syntax error, say) tests nothing
+        counted += 1
+        if result.test_outcome == TestOutcome.SURVIVED:
+            survivors.append(f"{module}: {mutation.operator_name} #{mutation.occurrence}\n{result.diff}")
+        else:
+            killed += 1
+    return killed, counted, len(items), survivors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=20, help="mutants per module (0: all)")
+    parser.add_argument("--seed", type=int, default=0, help="the sample's seed")
+    parser.add_argument("--module", action="append", choices=sorted(MODULES), help="only these modules")
+    parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 if a module's score is lower")
+    args = parser.parse_args(argv)
+    if args.sample < 0:
+        parser.error(f"--sample must be >= 0, got {args.sample}")
+    scratch = _scratch_copy()
+    os.chdir(scratch)
+    os.environ["PYTHONPATH"] = str(scratch)  # the copy's greedy, not the installed working tree's
+    rng = random.Random(args.seed)
+    worst = 100.0
+    try:
+        for module in args.module or MODULES:
+            killed, counted, total, survivors = _run_module(module, args.sample, rng)
+            score = 100.0 * killed / counted if counted else 100.0
+            worst = min(worst, score)
+            ran = "all" if not args.sample or args.sample >= total else f"a sample (seed {args.seed}) of"
+            print(f"{module}: {killed}/{counted} killed ({score:.0f}%), {ran} {total} mutants", flush=True)
+            for survivor in survivors:
+                print(f"  survived: {survivor}", flush=True)
+    finally:
+        os.chdir(ROOT)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if worst < args.fail_under else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
