@@ -116,3 +116,14 @@ def test_glued_numbers_are_rendered(html):
         text = _article_text(html / f"{page}.html")
         assert not re.search(r"glue:|NaN|\bnan\b|\binf\b", text), page
     assert "0.840" in _article_text(html / "conclusions.html")  # Bayes test accuracy, glued from problem.ipynb
+
+
+def test_the_reproduce_page_tables_every_chapters_run_and_records(html):
+    page = (html / "reproduce.html").read_text(encoding="utf-8")
+    assert "run-records" not in page  # the marker was replaced
+    for record in sorted((ROOT / "book" / "results").glob("*.run.json")):
+        name = record.name.removesuffix(".run.json")
+        seconds = yaml.safe_load(record.read_text())["seconds"]
+        assert f"{seconds:,.0f} s" in page, name
+        link = re.search(rf'href="(_downloads/[^"]+/{name}\.csv)"', page)
+        assert link and (html / link.group(1)).is_file(), f"{name}.csv is not downloadable"

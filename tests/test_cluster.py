@@ -62,7 +62,8 @@ def test_an_unusable_scheduler_fails_in_one_line_within_the_timeout(kind, messag
     start = time.perf_counter()
     with pytest.raises(ClusterUnavailable, match=message) as err:
         connect(address, timeout=2)
-    assert "\n" not in str(err.value) and time.perf_counter() - start < 2 + 5
+    # One deadline for everything (1.5 s of slack for a loaded machine): a 2 s timeout is not 3.5 s.
+    assert "\n" not in str(err.value) and time.perf_counter() - start < 2 + 1.5
 
 
 def test_the_command_line_reports_an_unusable_scheduler_without_a_traceback():

@@ -278,6 +278,10 @@ parts = [greedy.with_labeled_per_class(data, 3, random_state=s) for s in (0, 1)]
 cfg = greedy.TrainConfig(width=32, epochs=3, head_epochs=3, n_added_layers=1, fine_tune_epochs=3)
 records = jax_engine.autoencoder_greedy(parts, cfg, [0, 1], fine_tune="last", chunk_size=2)
 records += jax_engine.end_to_end(parts, cfg, [0, 1], depths=[3], chunk_size=2)
+# The fair comparison's batch-normalized networks, scored on a population sample in row blocks.
+blobs = greedy.resampled_blobs(range(2), n_population=30000)
+bn = greedy.TrainConfig(epochs=3, n_added_layers=3)
+records += jax_engine.end_to_end(blobs, bn, [0, 1], depths=[5], architecture="batch_norm")
 print(json.dumps(greedy.to_frame(records).drop(columns="wall_seconds").to_dict("records")))
 """
 

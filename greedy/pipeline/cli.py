@@ -269,7 +269,9 @@ def _pdf(args: argparse.Namespace) -> int:
     from greedy.pipeline import pdf
 
     if pdf.browser() is None and args.if_browser:
-        print(f"greedy: no PDF of the book: {pdf.HOW_TO_INSTALL}", file=sys.stderr)
+        print(
+            f"greedy: warning: the PDF of the book was NOT built (no Chromium): {pdf.HOW_TO_INSTALL}", file=sys.stderr
+        )
         return 0
     try:
         written = pdf.print_pdf(Path(args.page), Path(args.output))

@@ -86,27 +86,30 @@ def _probe(address: str, timeout: float) -> None:
 
 
 def connect(address: str, timeout: float = DEFAULT_CONNECT_TIMEOUT, tls: TlsFiles | None = None):
-    """A client of the scheduler at ``address``, or ClusterUnavailable within about ``timeout`` seconds."""
+    """A client of the scheduler at ``address``, or ClusterUnavailable within ``timeout`` seconds (one
+    deadline for the probe, Dask's handshake and the wait for an answer)."""
+    import time
 
-    from distributed import Client
-
+    deadline = time.monotonic() + timeout
     check_address(address)
     if address.startswith("tls://") and not (tls and tls.ca_file):
         raise ClusterUnavailable(f"--scheduler {address}: a tls:// scheduler needs --tls-ca-file (and usually a cert)")
     _probe(address, timeout)
+    from distributed import Client
+
     security = tls.security() if address.startswith("tls://") and tls else None
     outcome: dict[str, object] = {}
 
     def make_client() -> None:
         try:
-            outcome["client"] = Client(address, timeout=timeout, security=security)
+            outcome["client"] = Client(address, timeout=max(0.1, deadline - time.monotonic()), security=security)
         except BaseException as err:  # noqa: BLE001 - reported below, in one line
             outcome["error"] = err
 
     # Dask's own timeout covers the connection, not a peer that accepts and then never answers.
     attempt = threading.Thread(target=make_client, daemon=True)
     attempt.start()
-    attempt.join(timeout + 1)
+    attempt.join(max(0.0, deadline - time.monotonic()))
     if "client" in outcome:
         return outcome["client"]
     err = outcome.get("error")
