@@ -228,3 +228,51 @@ def test_bernoulli_units_refuse_inputs_outside_the_unit_interval():
     with pytest.raises(ValueError, match=r"visible='bernoulli' models inputs in \[0, 1\].*visible='gaussian'"):
         rbm_greedy(data, SIGMOID, range(2))
     assert to_frame(rbm_greedy(data, SIGMOID.with_(learning_rate=0.003), range(2), visible="gaussian")).shape[0] == 4
+
+
+def _gaussian_log_likelihood(machine: rbm.RBM, v: jnp.ndarray) -> float:
+    """Exact mean log p(v) of a Gaussian-Bernoulli RBM with unit-variance visible units.
+
+    Integrating v out of exp(-E(v, h)), E = |v - b|^2 / 2 - c.h - v.W h, leaves
+    Z = (2 pi)^(n/2) sum_h exp(c.h + b.W h + |W h|^2 / 2), summed here over every hidden state.
+    """
+    w, b, c = (np.asarray(a, np.float64) for a in machine)
+    h = np.asarray(_states(c.shape[0]), np.float64)
+    wh = h @ w.T
+    log_z = 0.5 * b.shape[0] * np.log(2 * np.pi) + float(
+        jax.scipy.special.logsumexp(jnp.asarray(h @ c + wh @ b + 0.5 * np.sum(wh**2, axis=1)))
+    )
+    free = np.asarray(rbm.free_energy(tuple(jnp.asarray(a, jnp.float32) for a in (w, b, c)), v, "gaussian"))
+    return float(-free.mean() - log_z)
+
+
+def test_gaussian_visible_samples_have_unit_variance_around_their_mean():
+    """p(v | h) is N(b + W h, 1): neither shrunk noise nor the mean itself (mean-field) in place of a sample."""
+    w = jnp.asarray([[1.0, -2.0], [0.5, 0.0], [0.0, 3.0]])
+    b, c = jnp.asarray([0.5, -1.0, 2.0]), jnp.asarray([50.0, -50.0])  # h = (1, 0) whatever v is
+    v0 = jnp.zeros((20000, 3))
+    v1 = rbm.gibbs_chain(jax.random.PRNGKey(0), (w, b, c), v0, 1, "gaussian")
+    np.testing.assert_allclose(np.asarray(v1.mean(0)), [1.5, -0.5, 2.0], atol=0.03)
+    np.testing.assert_allclose(np.asarray(v1.var(0)), [1.0, 1.0, 1.0], atol=0.04)
+
+
+def test_cd1_raises_a_gaussian_rbms_exact_log_likelihood():
+    """A 3x4 Gaussian-Bernoulli RBM on two clusters: CD-1 raises the exact log p(data) (Z summed over 16 h)."""
+    rng = np.random.default_rng(1)
+    centres = np.array([[2.0, -2.0, 0.0], [-2.0, 2.0, 1.0]], np.float32)
+    v = (centres[rng.integers(0, 2, 400)] + rng.normal(size=(400, 3))).astype(np.float32)
+    start = rbm.init_rbm(_keys(3), 3, 4)
+    trained, _ = rbm.train_rbm(
+        start,
+        jnp.asarray(v),
+        _keys(3, 20),
+        visible="gaussian",
+        learning_rate=0.01,
+        momentum=0.5,
+        epochs=60,
+        batch_size=20,
+    )
+    for s in range(3):
+        before = _gaussian_log_likelihood(_one(start, s), jnp.asarray(v))
+        after = _gaussian_log_likelihood(_one(trained, s), jnp.asarray(v))
+        assert after > before + 1.0, (before, after)
