@@ -10,9 +10,10 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 # JAX's persistent compile cache for the tests and nbval (greedy run sets it for its kernels itself,
 # see greedy/pipeline/compile_cache.py); GREEDY_JAX_CACHE= (empty) turns it off.
+# One folder per number of usable cores, as greedy run's kernels use (compile_cache.cache_dir says why).
 GREEDY_JAX_CACHE ?= $(HOME)/.cache/greedy/jax
 ifneq ($(GREEDY_JAX_CACHE),)
-export JAX_COMPILATION_CACHE_DIR := $(GREEDY_JAX_CACHE)
+export JAX_COMPILATION_CACHE_DIR := $(GREEDY_JAX_CACHE)/cores-$(shell nproc 2>/dev/null || echo 1)
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0.2
 endif
 # XLA's CPU compile setting the study's kernels get too (compile_cache.py): ~30% faster compiles,
@@ -71,7 +72,9 @@ nbval: setup
 	  pin=$$(command -v taskset > /dev/null && echo yes); pids=""; i=0; \
 	  while read -r cores notebooks; do \
 	    i=$$((i + 1)); echo "nbval part $$i (cores $$cores): $$notebooks"; \
-	    ( $${pin:+taskset -c $$cores} $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	    ( if [ -n "$(GREEDY_JAX_CACHE)" ] && [ -n "$$pin" ]; then \
+	        export JAX_COMPILATION_CACHE_DIR="$(GREEDY_JAX_CACHE)/cores-$$(echo $$cores | awk -F, '{print NF}')"; fi; \
+	      $${pin:+taskset -c $$cores} $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	        --nbval-sanitize-with $(CURDIR)/tests/nbval_sanitize.cfg $$notebooks > part-$$i.log 2>&1 ) & \
 	    pids="$$pids $$!"; \
 	  done < parts; \

@@ -408,3 +408,24 @@ def test_kernels_get_the_cpu_compile_setting_once_and_never_over_a_users(monkeyp
     assert compile_cache.xla_flags("--xla_backend_optimization_level=3") == "--xla_backend_optimization_level=3"
     monkeypatch.setattr(compile_cache, "has_gpu", lambda: True)
     assert compile_cache.xla_flags("") == ""  # the GPU's kernels keep XLA's default
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_programs_compiled_for_different_core_counts_never_share_a_cache_folder(monkeypatch, tmp_path):
+    from greedy.pipeline import compile_cache
+
+    monkeypatch.setenv("GREEDY_JAX_CACHE", str(tmp_path))
+    cores = sorted(os.sched_getaffinity(0))
+    script = (
+        "from greedy.pipeline import compile_cache; print(compile_cache.environment()['JAX_COMPILATION_CACHE_DIR'])"
+    )
+    pinned = subprocess.run(
+        [sys.executable, "-c", f"import os; os.sched_setaffinity(0, [{cores[0]}]); {script}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert pinned == str(tmp_path / "cores-1")
+    assert compile_cache.cache_dir() == str(tmp_path / f"cores-{len(cores)}")
+    monkeypatch.setenv("GREEDY_JAX_CACHE", "")
+    assert compile_cache.cache_dir() == "" and "JAX_COMPILATION_CACHE_DIR" not in compile_cache.environment()

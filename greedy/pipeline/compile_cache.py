@@ -25,8 +25,20 @@ CPU_XLA_FLAG = "--xla_backend_optimization_level=1"
 
 
 def cache_dir() -> str:
-    """The cache folder, or "" when the cache is off."""
-    return os.environ.get("GREEDY_JAX_CACHE", str(Path.home() / ".cache" / "greedy" / "jax"))
+    """The cache folder for a process that may use this process's cores, or "" when the cache is off.
+
+    One folder per number of usable cores: XLA's CPU compiler splits a program's loops among the
+    threads it expects, so a program compiled where two cores were usable sums in another order
+    than one compiled on one core, and JAX's cache key does not tell them apart. A kernel pinned to
+    one core (as the study's workers run) then reuses only programs compiled on one core, and a
+    re-run reproduces its numbers bit for bit whoever filled the cache before.
+    """
+    root = os.environ.get("GREEDY_JAX_CACHE", str(Path.home() / ".cache" / "greedy" / "jax"))
+    return str(Path(root) / f"cores-{usable_cores()}") if root else ""
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def has_gpu() -> bool:
