@@ -6,6 +6,7 @@ kernel; each test edits a copy of it and asks the runner and ``greedy list --why
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -194,3 +195,60 @@ def test_a_code_edit_in_the_notebook_re_executes(project):
     nb.cells[2].source += "\nprint('more')"
     nbformat.write(nb, source)
     assert _stale(project) == {"doubles": ["notebook: its code cells changed"]}
+
+
+MARKED = '''\
+"""Module doc."""
+
+
+def outer(x):
+    """Outer doc."""
+
+    def inner(y):
+        return y + 1
+
+    return inner(x)
+
+
+class Shape:
+    def area(self):
+        raise ValueError("on purpose")
+
+    class Inner:
+        def deep(self):
+            return 2
+
+
+def never():
+    return 0
+'''
+
+
+def test_the_kernel_notes_units_called_keeps_docstrings_and_lines_and_writes_no_bytecode(tmp_path):
+    from greedy.pipeline import traced_kernel
+
+    package = tmp_path / "marked"
+    package.mkdir()
+    (package / "__init__.py").write_text(MARKED)
+    script = f"""
+import json, sys, traceback
+sys.path.insert(0, {str(tmp_path)!r})
+from pathlib import Path
+from greedy.pipeline import traced_kernel
+recorder = traced_kernel.install({{"marked": Path({str(package)!r})}}, {str(tmp_path / "record.json")!r})
+import marked
+assert marked.outer(1) == 2 and marked.Shape.Inner().deep() == 2
+assert marked.__doc__ == "Module doc." and marked.outer.__doc__ == "Outer doc."
+try:
+    marked.Shape().area()
+except ValueError as err:
+    print(traceback.extract_tb(err.__traceback__)[-1].lineno)
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # bytecode allowed: none made
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "15"  # the line of the raise in MARKED: line numbers are the source's
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record == {"marked/__init__.py": ["Shape.Inner.deep", "Shape.area", "outer"]}  # never: not called
+    assert not list(package.glob("__pycache__/*"))
+    assert traced_kernel.HOOK not in MARKED

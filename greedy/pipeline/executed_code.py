@@ -1,10 +1,11 @@
 """Which library code an experiment executed, fingerprinted by meaning.
 
-A notebook's kernel runs under ``coverage`` (see ``traced_kernel``); afterwards each executed
-line is mapped to its code unit: a module-level function, or a method (``Class.method``). A unit
-is fingerprinted by its normalized syntax tree (docstrings and comments dropped, line numbers
-ignored), and each module the kernel imported by its module-level statements (everything but
-function bodies: constants, imports, class bodies such as a dataclass's defaults).
+A notebook's kernel notes every library module it imports and every code unit it calls (see
+``traced_kernel``): a module-level function, or a method (``Class.method``); a nested function
+belongs to the unit that holds it. A unit is fingerprinted by its normalized syntax tree
+(docstrings and comments dropped, line numbers ignored), and each module the kernel imported by
+its module-level statements (everything but function bodies: constants, imports, class bodies
+such as a dataclass's defaults).
 
 An experiment is stale when one of the units it executed, or one of the modules it imported,
 changed in meaning. As in pytest-testmon: a unit it did not execute cannot change its outcome
@@ -16,6 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,48 +61,49 @@ class _Normalize(ast.NodeTransformer):
     visit_AsyncFunctionDef = visit_FunctionDef
 
 
-@dataclass(frozen=True)
-class Unit:
-    """A function or method: where its body lies and what it means."""
-
-    name: str
-    first_line: int  # of the body (after a docstring): a def line runs at import, not at a call
-    last_line: int
-    digest: str
-
-
-def _units(body: list[ast.stmt], prefix: str = "") -> list[Unit]:
-    found = []
+def _definitions(body: list[ast.stmt]):
+    """The statements of a module or class body, those inside its ifs, trys, withs and loops included."""
     for node in body:
+        yield node
+        if not isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _definitions(getattr(node, block, []))
+            for handler in getattr(node, "handlers", []):
+                yield from _definitions(handler.body)
+
+
+def _units(body: list[ast.stmt], prefix: str = "") -> dict[str, str]:
+    """{unit name: digest}; a name defined twice (in an if and its else) is one unit of both."""
+    found: dict[str, str] = {}
+    for node in _definitions(body):
         if isinstance(node, _FUNCTIONS):
-            stmts = _without_docstring(node.body) or node.body
             clean = _Normalize(drop_functions=False).visit(copy.deepcopy(node))
-            found.append(Unit(prefix + node.name, stmts[0].lineno, node.end_lineno or stmts[0].lineno, _digest(clean)))
+            name = prefix + node.name
+            found[name] = _digest(clean) if name not in found else found[name] + _digest(clean)
         elif isinstance(node, ast.ClassDef):
-            found += _units(node.body, f"{prefix}{node.name}.")
+            found |= _units(node.body, f"{prefix}{node.name}.")
     return found
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One library module, parsed: its own statements' digest and its units."""
+    """One library module, parsed: its own statements' digest and its units'."""
 
     module_digest: str
-    units: tuple[Unit, ...]
+    units: dict[str, str]
 
     @classmethod
     def parse(cls, source: str) -> SourceFile:
         tree = ast.parse(source)
         module = _Normalize(drop_functions=True).visit(copy.deepcopy(tree))
-        return cls(_digest(module), tuple(_units(tree.body)))
+        return cls(_digest(module), _units(tree.body))
 
     def digests(self) -> dict[str, str]:
-        return {MODULE: self.module_digest} | {u.name: u.digest for u in self.units}
+        return {MODULE: self.module_digest} | self.units
 
-    def executed(self, lines: set[int]) -> dict[str, str]:
-        """The module's own digest and those of the units whose body ran any of ``lines``."""
-        ran = {u.name: u.digest for u in self.units if any(u.first_line <= n <= u.last_line for n in lines)}
-        return {MODULE: self.module_digest} | ran
+    def used(self, units: Iterable[str]) -> dict[str, str]:
+        """The module's own digest and those of ``units`` (names this file does not define are dropped)."""
+        return {MODULE: self.module_digest} | {u: self.units[u] for u in units if u in self.units}
 
 
 def snapshot(packages: dict[str, Path]) -> dict[str, SourceFile]:
@@ -112,9 +115,10 @@ def snapshot(packages: dict[str, Path]) -> dict[str, SourceFile]:
     return files
 
 
-def record(sources: dict[str, SourceFile], executed_lines: dict[str, set[int]]) -> dict[str, dict[str, str]]:
-    """What the run used: for each module it imported, its own digest and its executed units' digests."""
-    return {key: sources[key].executed(lines) for key, lines in sorted(executed_lines.items()) if key in sources}
+def record(sources: dict[str, SourceFile], executed: dict[str, Iterable[str]]) -> dict[str, dict[str, str]]:
+    """What a run used: for each module it imported ({module: units it executed}), its own digest and
+    its executed units' digests, from ``sources`` (the snapshot taken before the run)."""
+    return {key: sources[key].used(units) for key, units in sorted(executed.items()) if key in sources}
 
 
 def changes(recorded: dict[str, dict[str, str]], current: dict[str, SourceFile]) -> list[str]:
@@ -132,21 +136,3 @@ def changes(recorded: dict[str, dict[str, str]], current: dict[str, SourceFile])
             elif now[unit] != digest:
                 why.append(f"{key}: {what} changed")
     return why
-
-
-def executed_lines(data_file: Path, packages: dict[str, Path]) -> dict[str, set[int]]:
-    """Lines each library module ran, from a coverage data file, keyed as in ``snapshot``."""
-    from coverage import CoverageData
-
-    data = CoverageData(basename=str(data_file))
-    data.read()
-    lines = {}
-    for measured in data.measured_files():
-        ran = set(data.lines(measured) or ())
-        if not ran:  # coverage lists every file of a measured folder, imported or not
-            continue
-        path = Path(measured).resolve()
-        for name, folder in packages.items():
-            if path.is_relative_to(folder.resolve()):
-                lines[f"{name}/{path.relative_to(folder.resolve()).as_posix()}"] = ran
-    return lines

@@ -81,7 +81,7 @@ def is_up_to_date(exp: Experiment, study: Study) -> bool:
 
 
 def _local_kernel_manager(trace: Path, library: dict[str, Path]) -> type:
-    """A kernel manager for a kernel that records the library lines it runs into ``trace``, and that
+    """A kernel manager for a kernel that records the library code it runs into ``trace``, and that
     talks over Unix sockets, not TCP.
 
     Nothing of the run listens on a network port, and ipykernel has no unencrypted-TCP warning
@@ -104,8 +104,8 @@ def _local_kernel_manager(trace: Path, library: dict[str, Path]) -> type:
         def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
             cmd = super().format_kernel_cmd(extra_arguments)
             at = cmd.index("ipykernel_launcher")
-            folders = ",".join(str(f) for f in library.values())
-            return [*cmd[:at], "greedy.pipeline.traced_kernel", str(trace), folders, *cmd[at + 1 :]]
+            packages = ",".join(f"{name}={folder}" for name, folder in library.items())
+            return [*cmd[:at], "greedy.pipeline.traced_kernel", str(trace), packages, *cmd[at + 1 :]]
 
     return LocalKernelManager
 
@@ -173,7 +173,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
     sources = executed_code.snapshot(library)
     inputs, notebook = staleness.inputs(exp, study.root), staleness.notebook_digest(exp.notebook)
     with tempfile.TemporaryDirectory(prefix="greedy-trace-") as scratch:
-        trace = Path(scratch) / "executed.coverage"
+        trace = Path(scratch) / "executed.json"
         start = time.perf_counter()
         kernel_manager = _local_kernel_manager(trace, library)
         peak_mib = _run_notebook(exp, study, staged / f"{exp.name}.ipynb", staged_results, progress, kernel_manager)
@@ -181,7 +181,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
         if not trace.is_file():  # the kernel did not shut down cleanly: count every unit as used
             used = {key: source.digests() for key, source in sources.items()}
         else:
-            used = executed_code.record(sources, executed_code.executed_lines(trace, library))
+            used = executed_code.record(sources, json.loads(trace.read_text()))
     if not (book / staged_results).is_file():
         raise ExperimentFailed(f"experiment {exp.name!r}: the notebook did not write its results to {staged_results}")
     _finalize_notebook(staged / f"{exp.name}.ipynb", staged_results, exp.results_name())
