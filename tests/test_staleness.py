@@ -174,6 +174,7 @@ def test_a_prose_only_edit_rerenders_with_the_stored_outputs(project):
     nb = nbformat.read(source, 4)
     nb.cells[0].source = "# New title"
     nb.cells.insert(2, new_markdown_cell("A new paragraph."))
+    nb.cells[3].metadata["tags"] = ["hide-input"]  # the code cell's presentation changes too
     nbformat.write(nb, source)
     executed = project / "book" / "doubles.ipynb"
     before = [c.outputs for c in nbformat.read(executed, 4).cells if c.cell_type == "code"]
@@ -185,6 +186,7 @@ def test_a_prose_only_edit_rerenders_with_the_stored_outputs(project):
     after = nbformat.read(executed, 4)
     assert [c.outputs for c in after.cells if c.cell_type == "code"] == before  # the same time_ns: not executed
     assert [c.source for c in after.cells if c.cell_type == "markdown"] == ["# New title", "A new paragraph."]
+    assert after.cells[-1].metadata["tags"] == ["hide-input"]
     assert (project / "book" / "results" / "doubles.csv").read_text() == "value\n2\n"
     assert state(exp, study).up_to_date and execute(exp, study).status == "skipped"
 

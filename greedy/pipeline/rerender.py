@@ -2,7 +2,7 @@
 
 As jupyter-cache merges stored outputs into new prose: the executed notebook's code cells (with
 their outputs, the injected parameters among them) keep their order, and every markdown or raw
-cell comes from the current source notebook.
+cell, and every code cell's metadata (its tags), comes from the current source notebook.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def merge_prose(source, executed):
         if cell.cell_type != "code":
             cells.append(cell)
             continue
-        cells.append(next(ran_cells))
+        executed_cell = next(ran_cells)
+        executed_cell.metadata = cell.metadata  # its tags (hide-input, say) are presentation, as prose is
+        cells.append(executed_cell)
         if "parameters" in _tags(cell):  # papermill puts its injected cell right after this one
             cells += injected
     executed.cells = cells
