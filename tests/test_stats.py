@@ -71,3 +71,20 @@ def test_a_comparison_as_a_table_row():
     assert list(row) == ["new", "old", "difference", "CI low", "CI high", "n"]
     assert row["new"] == pytest.approx(7 / 3) and row["difference"] == pytest.approx(4 / 3) and row["n"] == 3
     assert row["CI low"] < row["difference"] < row["CI high"]
+
+
+def test_an_estimate_of_nothing_counts_no_values():
+    empty = mean_ci([np.nan, np.inf])
+    assert empty.n == 0 and np.isnan(empty.mean) and np.isnan(empty.low)
+
+
+def test_paired_differences_without_spread_have_p_one_when_zero_and_zero_otherwise():
+    def frame(shift: float) -> pd.DataFrame:
+        base = np.arange(10) / 4  # exact in binary: every paired difference is exactly `shift`
+        return pd.DataFrame(
+            {"seed": np.r_[np.arange(10), np.arange(10)], "m": ["a"] * 10 + ["b"] * 10, "v": np.r_[base + shift, base]}
+        )
+
+    assert paired_comparison(frame(0.0), "v", "m", "a", "b").p_value == 1.0
+    assert paired_comparison(frame(0.25), "v", "m", "a", "b").p_value == 0.0
+    assert paired_comparison(frame(-0.25), "v", "m", "a", "b").p_value == 0.0
