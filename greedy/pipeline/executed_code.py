@@ -19,6 +19,7 @@ import copy
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 MODULE = "<module>"  # the key of a module's own statements among its units
@@ -94,9 +95,7 @@ class SourceFile:
 
     @classmethod
     def parse(cls, source: str) -> SourceFile:
-        tree = ast.parse(source)
-        module = _Normalize(drop_functions=True).visit(copy.deepcopy(tree))
-        return cls(_digest(module), _units(tree.body))
+        return _parse(source)
 
     def digests(self) -> dict[str, str]:
         return {MODULE: self.module_digest} | self.units
@@ -104,6 +103,14 @@ class SourceFile:
     def used(self, units: Iterable[str]) -> dict[str, str]:
         """The module's own digest and those of ``units`` (names this file does not define are dropped)."""
         return {MODULE: self.module_digest} | {u: self.units[u] for u in units if u in self.units}
+
+
+@lru_cache(maxsize=1024)
+def _parse(source: str) -> SourceFile:
+    # Cached by the text: `greedy list` and a run check every experiment against the same files.
+    tree = ast.parse(source)
+    module = _Normalize(drop_functions=True).visit(copy.deepcopy(tree))
+    return SourceFile(_digest(module), _units(tree.body))
 
 
 def snapshot(packages: dict[str, Path]) -> dict[str, SourceFile]:

@@ -88,18 +88,20 @@ def inputs(exp: Experiment, root: Path) -> dict[str, object]:
     }
 
 
+def _entries_changed(what: str, old: dict, new: dict) -> list[str]:
+    return [f"{what} {k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(old | new) if old.get(k) != new.get(k)]
+
+
 def _input_changes(recorded: dict, current: dict) -> list[str]:
     why = []
     if recorded.get("notebook_code") != current["notebook_code"]:
         why.append("notebook: its code cells changed")
-    old, new = recorded.get("parameters", {}), current["parameters"]
-    why += [f"parameter {k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(old | new) if old.get(k) != new.get(k)]
+    why += _entries_changed("parameter", recorded.get("parameters", {}), current["parameters"])
     if recorded.get("lock") != current["lock"]:
         why.append("requirements.lock changed")
     if recorded.get("python") != current["python"]:
         why.append(f"Python {recorded.get('python')} -> {current['python']}")
-    old, new = recorded.get("settings", {}), current["settings"]
-    why += [f"setting {k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(old | new) if old.get(k) != new.get(k)]
+    why += _entries_changed("setting", recorded.get("settings", {}), current["settings"])
     return why
 
 
