@@ -116,7 +116,11 @@ class _Finder(importlib.abc.MetaPathFinder):
                 break
         else:
             return None
-        if isinstance(spec.loader, importlib.machinery.SourceFileLoader) and self.recorder.key(spec.origin):
+        if (
+            isinstance(spec.loader, importlib.machinery.SourceFileLoader)
+            and spec.origin
+            and self.recorder.key(spec.origin)
+        ):
             loader = _MarkingLoader(fullname, spec.origin)
             loader.recorder = self.recorder
             spec.loader = loader
