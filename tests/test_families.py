@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from greedy.analysis import families
+from greedy.analysis.stats import holm, with_holm
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import digits, per_seed_splits, resplit
 
@@ -62,21 +63,23 @@ def _summary(means: dict[str, float]) -> pd.DataFrame:
     )
 
 
-def test_verdict_counts_the_pairs_ordered_as_in_the_paper():
-    # The paper: rbm < autoencoder < supervised < none in error. Here: supervised and none swapped.
+def test_verdict_decides_by_holm_adjusted_p_values_not_raw_ones():
     summary = _summary({"rbm": 0.9, "autoencoder": 0.8, "supervised": 0.6, "none": 0.7})
     comparisons = pd.DataFrame(
         [
-            {"data": "d", "minus": "no pretraining", "label": "rbm", "CI low": 0.1, "CI high": 0.3},
-            {"data": "d", "minus": "no pretraining", "label": "supervised", "CI low": -0.2, "CI high": -0.01},
-            {"data": "d", "minus": families.EQUAL_BUDGET_LABEL, "label": "rbm", "CI low": -0.1, "CI high": 0.1},
+            {"data": "d", "minus": "no pretraining", "label": "rbm", "difference": 0.2, "p": 0.001},
+            {"data": "d", "minus": "no pretraining", "label": "supervised", "difference": -0.1, "p": 0.01},
+            # Significant alone (p 0.03), not once adjusted over the family's three tests (0.03 * 1 after two).
+            {"data": "d", "minus": "no pretraining", "label": "autoencoder", "difference": 0.05, "p": 0.03},
+            {"data": "d", "minus": families.EQUAL_BUDGET_LABEL, "label": "rbm", "difference": 0.01, "p": 0.5},
         ]
     )
-    text = families.families_verdict(summary, comparisons, 4)
+    text = families.families_verdict(summary, with_holm(comparisons), 4)
     assert "rbm 0.900 > autoencoder 0.800 > none 0.700 > supervised 0.600" in text
-    assert "Ahead of no pretraining (paired 95% CI above zero): rbm; behind it: supervised." in text
-    assert "Ahead of no pretraining, equal budget (paired 95% CI above zero): none; behind it: none." in text
-    assert "Of the 6 pairs" in text and "5 are ordered as in their MNIST table" in text
+    assert "Ahead of no pretraining: rbm; behind it: supervised." in text
+    assert "Ahead of no pretraining, equal budget: none; behind it: none." in text
+    assert "over the chapter's 4 paired tests" in text
+    assert "ordered as in their MNIST table" not in text  # concordant pairs of point estimates are not evidence
 
 
 def test_side_by_side_ranks_both_columns():
@@ -86,3 +89,23 @@ def test_side_by_side_ranks_both_columns():
     table = families.paper_side_by_side(summary)
     assert table.loc["supervised", "rank: d"] == 4 and table.loc["supervised", "rank: Bengio et al. 2007, MNIST"] == 3
     assert table.loc["rbm", "Bengio et al. 2007, MNIST"] == 1.2
+
+
+def test_comparisons_against_no_pretraining_are_one_holm_family_over_both_data_sets():
+    rng = np.random.default_rng(0)
+    rows = []
+    for data in ("mnist1d", "digits"):
+        for family, scored, shift in [
+            ("none", "end to end", 0.0),
+            ("none_equal_budget", "end to end", 0.0),
+            ("supervised", "fine-tuned", 0.02),
+            ("rbm", "frozen", 0.0),
+        ]:
+            for seed in range(6):
+                rows.append({"data": data, "family": family, "scored": scored, "depth": 4, "seed": seed,
+                             "test_accuracy": 0.6 + shift + rng.normal(0, 0.01)})  # fmt: skip
+    table, numbers = families.against_no_pretraining(pd.DataFrame(rows), 4)
+    assert len(table) == 8  # 2 data sets x 2 pretrained arms x 2 references
+    np.testing.assert_allclose(table["p (Holm)"], holm(table.p))  # adjusted over the whole family, not per data set
+    assert numbers["mnist1d_supervised_fine_tuned_minus_none_p_holm"] == table["p (Holm)"].iloc[0]
+    assert (table["p (Holm)"] >= table.p).all()

@@ -2,7 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from greedy.analysis.stats import mean_ci, paired_comparison, rate_ci, summarize
+from greedy.analysis.stats import (
+    holm,
+    mean_ci,
+    paired_comparison,
+    rate_ci,
+    simultaneous_level,
+    summarize,
+    with_holm,
+)
 
 
 def test_mean_ci_known_values():
@@ -88,3 +96,37 @@ def test_paired_differences_without_spread_have_p_one_when_zero_and_zero_otherwi
     assert paired_comparison(frame(0.0), "v", "m", "a", "b").p_value == 1.0
     assert paired_comparison(frame(0.25), "v", "m", "a", "b").p_value == 0.0
     assert paired_comparison(frame(-0.25), "v", "m", "a", "b").p_value == 0.0
+
+
+def test_holm_matches_the_step_down_by_hand():
+    # Sorted 0.01, 0.02, 0.03, 0.04 over m = 4: 0.04, 0.06, 0.06 (monotone), 0.06; back in the given order.
+    adjusted = holm([0.03, 0.01, 0.04, 0.02])
+    np.testing.assert_allclose(adjusted, [0.06, 0.04, 0.06, 0.06])
+    np.testing.assert_allclose(holm([0.5, 0.9]), [1.0, 1.0])  # capped at one
+    np.testing.assert_allclose(holm([0.2]), [0.2])  # a family of one is left as it is
+
+
+def test_holm_controls_the_familywise_error_under_the_null():
+    rng = np.random.default_rng(0)
+    trials, m = 4000, 10
+    raw = rng.uniform(size=(trials, m))  # every null hypothesis true
+    any_raw = (raw < 0.05).any(axis=1).mean()
+    any_holm = np.mean([(holm(row) < 0.05).any() for row in raw])
+    assert any_raw > 0.35  # uncorrected: 1 - 0.95**10 = 0.40
+    assert 0.03 < any_holm <= 0.06
+
+
+def test_holm_refuses_what_is_not_a_p_value():
+    for bad in ([0.1, np.nan], [1.2], [[0.1, 0.2]]):
+        with pytest.raises(ValueError, match="p_values"):
+            holm(bad)
+
+
+def test_a_family_of_comparisons_gets_holm_p_values_and_simultaneous_intervals():
+    table = pd.DataFrame({"label": ["x", "y", "z"], "p": [0.01, 0.04, 0.5]})
+    out = with_holm(table)
+    np.testing.assert_allclose(out["p (Holm)"], [0.03, 0.08, 0.5])
+    assert list(out.p) == [0.01, 0.04, 0.5]  # the raw ones stay beside
+    assert simultaneous_level(5) == pytest.approx(0.99) and simultaneous_level(1) == pytest.approx(0.95)
+    with pytest.raises(ValueError, match="n_tests"):
+        simultaneous_level(0)

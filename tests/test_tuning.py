@@ -6,8 +6,8 @@ import pytest
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import resampled_blobs
 from greedy.learning.jax_engine import end_to_end
-from greedy.learning.records import to_frame
-from greedy.learning.tuning import settings_grid, tune
+from greedy.learning.records import StageRecord, to_frame
+from greedy.learning.tuning import settings_grid, tune, tune_extending
 
 
 def test_settings_grid_is_every_combination():
@@ -59,4 +59,47 @@ def test_bad_grid_fails_before_any_work():
         tune(spy, data, TrainConfig(), range(2), settings_grid(optimizer=["rmsprop"]), depth=3)
     with pytest.raises(ValueError, match="one Dataset per seed"):
         tune(spy, data, TrainConfig(), range(3), settings_grid(learning_rate=[0.1]), depth=3)
+    assert calls == []
+
+
+def _peaked_at(best_rate: float, calls: list):
+    """A stand-in procedure whose validation accuracy falls with the distance (in log rate) from ``best_rate``."""
+
+    def procedure(datasets, config, seeds, **kw):
+        calls.append(config.learning_rate)
+        score = 0.9 - 0.1 * abs(np.log10(config.learning_rate / best_rate))
+        return [StageRecord("end_to_end", 3, s, score, score, 0.1, 0.0, "jax", "jax") for s in seeds]
+
+    return procedure
+
+
+def test_a_choice_on_the_grid_edge_extends_the_grid_until_it_is_inside():
+    data, calls = resampled_blobs(range(2), n_population=10), []
+    result = tune_extending(
+        _peaked_at(0.05, calls), data, TrainConfig(), range(2), "learning_rate", [0.001, 0.003, 0.01], depth=3
+    )
+    # 0.01 was the stated grid's best, on its upper edge; 0.03 is then best, so 0.09 is tried and loses.
+    assert calls == [0.001, 0.003, 0.01, 0.03, 0.09]
+    assert result.chosen == {"learning_rate": 0.03} and result.config.learning_rate == 0.03
+    assert list(result.table.extension) == [0, 0, 0, 1, 2]
+    assert not result.table.on_edge.any() and result.table.chosen.sum() == 1
+
+
+def test_extension_stops_at_its_bound_and_says_the_choice_is_on_the_edge():
+    data, calls = resampled_blobs(range(2), n_population=10), []
+    result = tune_extending(
+        _peaked_at(1e-6, calls), data, TrainConfig(), range(2), "learning_rate", [0.01, 0.1], depth=3,
+        max_extensions=1,
+    )  # fmt: skip
+    assert calls == [0.01, 0.1, 0.001]
+    assert result.chosen == {"learning_rate": 0.001} and bool(result.table.on_edge[result.table.chosen].iloc[0])
+
+
+def test_extending_tuning_refuses_a_grid_it_cannot_extend_before_any_work():
+    data, calls = resampled_blobs(range(2), n_population=10), []
+    for values in ([0.01], [0.0, 0.1]):
+        with pytest.raises(ValueError, match="values"):
+            tune_extending(_peaked_at(0.01, calls), data, TrainConfig(), range(2), "learning_rate", values, depth=3)
+    with pytest.raises(ValueError, match="momentum"):  # the grid's far end is no momentum at all
+        tune_extending(_peaked_at(0.01, calls), data, TrainConfig(), range(2), "momentum", [0.3, 3.0], depth=3)
     assert calls == []

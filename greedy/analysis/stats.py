@@ -1,4 +1,5 @@
-"""Statistics over seeds: means with 95% CIs, paired comparisons, numbers ready for glue."""
+"""Statistics over seeds: means with 95% CIs, paired comparisons, multiple-comparison corrections,
+numbers ready for glue."""
 
 from __future__ import annotations
 
@@ -90,6 +91,10 @@ class Comparison:
         d = self.difference
         return {a: self.a.mean, b: self.b.mean, "difference": d.mean, "CI low": d.low, "CI high": d.high, "n": d.n}
 
+    def test_row(self, a: str = "a", b: str = "b") -> dict[str, float]:
+        """``table_row`` with the paired t-test's p-value (column ``p``), for a family of tests (see ``holm``)."""
+        return {**self.table_row(a, b), "p": self.p_value}
+
     def sentence(self, what: str = "accuracy", digits: int = 3) -> str:
         f = f"{{:.{digits}f}}"
         d = self.difference
@@ -127,3 +132,35 @@ def rate_ci(successes: int, n: int, level: float = 0.95) -> Estimate:
     # Clip rounding error: the interval always contains p and stays within [0, 1].
     low, high = max(0.0, min(p, float(centre - half))), min(1.0, max(p, float(centre + half)))
     return Estimate(p, low, high, float("nan"), n)
+
+
+def holm(p_values: object) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values, in the order given.
+
+    Rejecting where the adjusted p-value is below alpha controls the chance of any false rejection
+    in the family at alpha, whatever the dependence between the tests.
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values must be one-dimensional, got shape {p.shape}")
+    if not np.all((p >= 0) & (p <= 1)):  # NaN fails too: a missing test cannot be silently dropped from a family
+        raise ValueError(f"p_values must all lie in [0, 1], got {p[~((p >= 0) & (p <= 1))][:3].tolist()}")
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def simultaneous_level(n_tests: int, level: float = 0.95) -> float:
+    """The per-interval level at which ``n_tests`` intervals cover their differences jointly with
+    probability at least ``level`` (Bonferroni): the intervals that go with Holm-adjusted p-values."""
+    if n_tests < 1:
+        raise ValueError(f"n_tests must be >= 1, got {n_tests}")
+    return 1 - (1 - level) / n_tests
+
+
+def with_holm(table: pd.DataFrame, p: str = "p") -> pd.DataFrame:
+    """``table`` (one row per test of one family) with ``p (Holm)`` beside its raw p-values."""
+    return table.assign(**{"p (Holm)": holm(table[p].to_numpy())})

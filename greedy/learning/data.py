@@ -257,23 +257,29 @@ def digits(test_size: float = 0.5, random_state: int = 0) -> Dataset:
 MNIST1D_SHA256 = "45d275bdfa7dbc904f7aa8600fdcb98a9fec7077f6ac80a8093a85bd0fbb73d3"
 
 
-def mnist1d() -> Dataset:
+def mnist1d(seed: int = 42) -> Dataset:
     """MNIST-1D (Greydanus, 2020): 10 classes of 40-point signals, 4,000 train and 1,000 test.
 
     Generated offline by the pinned ``mnist1d`` package's ``make_dataset`` with its standard
     arguments (never its download path, which unpickles a file from the web), with the package's
-    own split and scaling. The package seeds the global ``random`` and NumPy generators; their
-    states are restored afterwards, so calling this changes no one else's random numbers.
+    own split and scaling. ``seed`` is the generator's: the default, 42, gives the published data;
+    any other draws a fresh sample of the same distribution (named ``mnist1d[draw SEED]``), data no
+    split of the published rows shares. The package seeds the global ``random`` and NumPy
+    generators; their states are restored afterwards, so calling this changes no one else's random numbers.
     """
     from mnist1d.data import get_dataset_args, make_dataset
 
+    check_positive_int("seed", seed, allow_zero=True)
+    args = get_dataset_args()
+    args.seed = int(seed)
     py_state, np_state = random.getstate(), np.random.get_state()
     try:
-        raw = make_dataset(get_dataset_args())
+        raw = make_dataset(args)
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
-    return from_arrays(raw["x"], raw["y"], raw["x_test"], raw["y_test"], name="mnist1d")
+    name = "mnist1d" if seed == 42 else f"mnist1d[draw {seed}]"  # 42: the package's own, the published data
+    return from_arrays(raw["x"], raw["y"], raw["x_test"], raw["y_test"], name=name)
 
 
 def resplit(data: Dataset, random_state: int) -> Dataset:

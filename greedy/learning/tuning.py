@@ -93,3 +93,56 @@ def tune(
     best = int(table.validation_accuracy.to_numpy().argmax())
     table["chosen"] = table.index == best
     return Tuning(chosen=dict(grid[best]), config=configs[best], table=table)
+
+
+def tune_extending(
+    procedure: Procedure,
+    data: Dataset | Sequence[Dataset],
+    config: TrainConfig,
+    seeds: Sequence[int],
+    setting: str,
+    values: Sequence[float],
+    *,
+    depth: int,
+    max_extensions: int = 2,
+    fraction: float = 0.2,
+    **procedure_kwargs: object,
+) -> Tuning:
+    """``tune`` over one numeric ``setting`` on a geometric grid that grows where the choice lands on its edge.
+
+    While the best value is the grid's lowest or highest, the grid is extended one step (its own
+    ratio) past that edge, at most ``max_extensions`` times per side; the table marks each point's
+    ``extension`` (0 = the stated grid) and whether the chosen value still sits on an edge (``on_edge``).
+    """
+    grid = sorted(float(v) for v in values)
+    if len(grid) < 2 or grid[0] <= 0:
+        raise ValueError(f"values must be at least two positive numbers (a geometric grid), got {list(values)}")
+    ratio = grid[1] / grid[0]
+    check_positive_int("max_extensions", max_extensions, allow_zero=True)
+    config.with_(**{setting: grid[0]}), config.with_(**{setting: grid[-1]})  # both ends checked before any work
+    rows: dict[float, dict] = {}
+    step = {"low": 0, "high": 0}
+
+    def run(points: list[float], extension: int) -> None:
+        result = tune(
+            procedure, data, config, seeds, settings_grid(**{setting: points}), depth=depth, fraction=fraction,
+            **procedure_kwargs,
+        )  # fmt: skip
+        for row in result.table.drop(columns="chosen").to_dict("records"):
+            rows[float(row[setting])] = {**row, "extension": extension}
+
+    run(grid, 0)
+    while True:
+        table = pd.DataFrame([rows[v] for v in sorted(rows)])
+        best = int(table.validation_accuracy.to_numpy().argmax())
+        side = "low" if best == 0 else "high" if best == len(table) - 1 else None
+        if side is None or step[side] == max_extensions:
+            break
+        step[side] += 1
+        edge = float(table[setting].iloc[best])
+        beyond = edge / ratio if side == "low" else edge * ratio
+        run([float(f"{beyond:.3g}")], step[side])  # 3 significant digits: 0.001, not 0.0009999999
+    table["chosen"] = table.index == best
+    table["on_edge"] = table.chosen & (side is not None)
+    chosen = {setting: float(table[setting].iloc[best])}
+    return Tuning(chosen=chosen, config=config.with_(**chosen), table=table)

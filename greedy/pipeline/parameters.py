@@ -115,6 +115,8 @@ RANGES: dict[str, Callable[[str, object], object]] = {
     "gradient_depth": _depth,
     "depths": _depths,
     "n_tuning_seeds": _count(MAX_SEEDS),
+    "n_tuning_draws": _count(MAX_SEEDS),
+    "pretrained_depths": _depths,
     "n_population": _count(MAX_POPULATION),
     "population_draws": _count(MAX_DRAWS),
     "plentiful_from": _count(MAX_LABELS_PER_CLASS),

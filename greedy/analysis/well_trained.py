@@ -1,0 +1,244 @@
+"""Does greedy pretraining help a well-trained network? MNIST-1D with every label.
+
+Well-trained networks follow MNIST-1D's published MLP recipe (Greydanus & Kobak, 2024): ReLU units,
+He initialization, Adam, batches of 100; plain, batch-normalized or residual. The published
+reference MLP (two hidden layers of 100, the second residual, Adam at 0.01 for 150 epochs) is a row
+of its own, untuned. Pretrained networks are the plain ones initialized by a greedy procedure, then
+fine-tuned. Every learning rate is tuned at the depth it is reported at, on fresh draws of MNIST-1D's
+generator that share no row with the published data (``check_disjoint``); evaluation seeds split
+the published 5,000 rows again. Each pretrained network is compared, paired by seed, with the best
+well-trained network of its depth (chosen on validation rows, never on test rows) and with the
+plain network it initializes; those tests are one family, Holm-adjusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from greedy.analysis.families import Family, scored_as
+from greedy.analysis.stats import paired_comparison, seed_summary, simultaneous_level, with_holm
+from greedy.learning import jax_engine
+from greedy.learning.config import TrainConfig, check_positive_int
+from greedy.learning.data import Dataset, mnist1d, per_seed_splits, standardized
+from greedy.learning.records import to_frame
+from greedy.learning.stages import check_depths
+from greedy.learning.tuning import tune_extending
+
+# Generator seeds of the tuning draws (the published data is the generator's seed 42).
+TUNING_DRAW_START = 1_000
+# Adam's stated grids, extended one step at a time past an edge the choice lands on (tune_extending).
+LEARNING_RATES = [0.001, 0.003, 0.01]
+FINE_TUNE_RATES = [0.0003, 0.001, 0.003]
+MAX_EXTENSIONS = 2
+# A network "at chance" scores below twice chance (0.2 with ten classes): it failed to train.
+FAILURE_FACTOR = 2
+
+WELL_TRAINED = {
+    "plain": Family("ReLU MLP", jax_engine.end_to_end, {}, {}),
+    "batch_norm": Family("ReLU MLP + batch norm", jax_engine.end_to_end, {"architecture": "batch_norm"}, {}),
+    "residual": Family("ReLU MLP + residual", jax_engine.end_to_end, {"architecture": "residual"}, {}),
+}
+PRETRAINED = {
+    "supervised": Family("supervised greedy + fine-tuning", jax_engine.supervised_greedy, {}, {}),
+    "autoencoder": Family("autoencoder greedy + fine-tuning", jax_engine.autoencoder_greedy, {}, {}),
+}
+# The published reference MLP, trained as its authors did (not tuned here).
+REFERENCE = Family("published reference MLP", jax_engine.end_to_end, {"architecture": "residual"}, {})
+REFERENCE_SETTINGS = {"width": 100, "depth": 3, "learning_rate": 0.01, "epochs": 150}
+
+
+def recipe(width: int, epochs: int) -> TrainConfig:
+    """The published MNIST-1D MLP's training recipe at a width and a number of epochs per fit."""
+    return TrainConfig(
+        width=width, activation="relu", initializer="he_uniform", optimizer="adam", batch_size=100,
+        epochs=epochs, head_epochs=epochs, fine_tune_epochs=epochs,
+    )  # fmt: skip
+
+
+def check_disjoint(tuning: Sequence[Dataset], published: Dataset) -> None:
+    """Refuse tuning data that shares an input row with the published data (every evaluation split's source)."""
+    seen = {row.tobytes() for x in (published.x_train, published.x_test) for row in np.asarray(x, np.float64)}
+    for data in tuning:
+        for x in (data.x_train, data.x_test):
+            shared = sum(row.tobytes() in seen for row in np.asarray(x, np.float64))
+            if shared:
+                raise ValueError(f"tuning data {data.name} shares {shared} input rows with the published data")
+
+
+def tuning_draws(n_draws: int) -> list[Dataset]:
+    """``n_draws`` fresh samples of MNIST-1D's generator, checked disjoint from the published data, standardized."""
+    check_positive_int("n_tuning_draws", n_draws)
+    draws = [mnist1d(seed=TUNING_DRAW_START + i) for i in range(n_draws)]
+    check_disjoint(draws, mnist1d())
+    return [standardized(d) for d in draws]
+
+
+def _network_columns(config: TrainConfig, fine_tuned: bool) -> dict[str, object]:
+    """What each recorded network was trained with."""
+    columns = {"optimizer": config.optimizer, "learning_rate": config.learning_rate, "epochs": config.epochs}
+    if fine_tuned:
+        columns |= {
+            "fine_tune_learning_rate": config.fine_tune_learning_rate,
+            "fine_tune_epochs": config.fine_tune_epochs,
+        }
+    return columns
+
+
+def _well_trained(key, family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+    result = tune_extending(
+        family.run, tuning, config, tuning_seeds, "learning_rate", LEARNING_RATES, depth=depth, depths=[depth],
+        max_extensions=MAX_EXTENSIONS,
+        **family.options,
+    )  # fmt: skip
+    records = to_frame(family.run(evaluation, result.config, seeds, depths=[depth], **family.options))
+    table = result.table.assign(stage="training")
+    return records.assign(**_network_columns(result.config, False)), table
+
+
+def _pretrained(key, family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+    config = config.with_(n_added_layers=depth - 2)
+    frozen = tune_extending(
+        family.run,
+        tuning,
+        config,
+        tuning_seeds,
+        "learning_rate",
+        LEARNING_RATES,
+        depth=depth,
+        max_extensions=MAX_EXTENSIONS,
+        **family.options,
+    )
+    tuned = tune_extending(
+        family.run, tuning, frozen.config, tuning_seeds, "fine_tune_learning_rate", FINE_TUNE_RATES, depth=depth,
+        max_extensions=MAX_EXTENSIONS, fine_tune="last", **family.options,
+    )  # fmt: skip
+    records = to_frame(family.run(evaluation, tuned.config, seeds, fine_tune="last", **family.options))
+    records = records[(records.depth == depth) & records.method.str.endswith("+fine_tune")]
+    tables = [
+        frozen.table.assign(stage="pretraining"),
+        tuned.table.rename(columns={"fine_tune_learning_rate": "learning_rate"}).assign(stage="fine-tuning"),
+    ]
+    return records.assign(**_network_columns(tuned.config, True)), pd.concat(tables, ignore_index=True)
+
+
+def well_trained_study(
+    n_seeds: int, n_tuning_draws: int, width: int, epochs: int, depths: Sequence[int], pretrained_depths: Sequence[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every well-trained and pretrained network at its tuned learning rates, and the reference MLP.
+
+    Records are labelled ``contender`` (a WELL_TRAINED or PRETRAINED key, or ``reference``), ``kind``
+    and ``label``; each carries the optimizer, learning rate(s) and epochs it was trained with.
+    Returns the records and the tuning table (every point tried, per contender and depth, ``chosen`` marked).
+    """
+    check_positive_int("n_seeds", n_seeds)
+    config = recipe(width, epochs)
+    depths = check_depths(list(depths), config)
+    pretrained_depths = check_depths(list(pretrained_depths), config)
+    if min(pretrained_depths) < 3:
+        raise ValueError(f"pretrained_depths must be >= 3 (a greedy stack adds layers to one), got {pretrained_depths}")
+    tuning = tuning_draws(n_tuning_draws)
+    # Tuning networks get seeds of their own too (initializations no evaluation network shares).
+    seeds = list(range(n_seeds))
+    tuning_seeds = list(range(TUNING_DRAW_START, TUNING_DRAW_START + n_tuning_draws))
+    evaluation = per_seed_splits("mnist1d", seeds)
+    frames, tables = [], []
+    arms = [
+        ("well-trained", WELL_TRAINED, depths, _well_trained),
+        ("pretrained", PRETRAINED, pretrained_depths, _pretrained),
+    ]
+    for kind, families, at, run in arms:
+        for key, family in families.items():
+            for depth in at:
+                records, table = run(key, family, evaluation, seeds, tuning, tuning_seeds, config, depth)
+                frames.append(records.assign(contender=key, kind=kind, label=family.label))
+                tables.append(table.assign(contender=key, kind=kind, depth=depth))
+            jax_engine.release_compiled()  # each architecture and procedure compiles programs of its own
+    reference = REFERENCE_SETTINGS
+    ref_config = recipe(reference["width"], reference["epochs"]).with_(learning_rate=reference["learning_rate"])
+    records = to_frame(REFERENCE.run(evaluation, ref_config, seeds, depths=[reference["depth"]], **REFERENCE.options))
+    columns = _network_columns(ref_config, False)
+    frames.append(records.assign(contender="reference", kind="reference", label=REFERENCE.label, **columns))
+    out = pd.concat(frames, ignore_index=True)
+    return out.assign(scored=out.method.map(scored_as)), pd.concat(tables, ignore_index=True)
+
+
+def best_well_trained(tuning: pd.DataFrame) -> pd.DataFrame:
+    """Per depth, the well-trained network with the best validation accuracy at its chosen rate (never test rows)."""
+    chosen = tuning[(tuning.kind == "well-trained") & tuning.chosen]
+    best = chosen.loc[chosen.groupby("depth").validation_accuracy.idxmax()]
+    return best[["depth", "contender", "learning_rate", "validation_accuracy", "standard_error"]].reset_index(drop=True)
+
+
+def failures(records: pd.DataFrame, n_classes: int = 10) -> pd.Series:
+    """Whether each network failed to train: diverged, or test accuracy below ``FAILURE_FACTOR`` times chance."""
+    return (records.status != "ok") | (records.test_accuracy < FAILURE_FACTOR / n_classes)
+
+
+def summary(records: pd.DataFrame) -> pd.DataFrame:
+    """Per contender and depth: seeds, failures, mean test accuracy with its 95% CI, training accuracy, rates."""
+    rows = []
+    for (kind, label, depth), group in records.groupby(["kind", "label", "depth"], sort=False):
+        rows.append(
+            {
+                "kind": kind,
+                "network": label,
+                "depth": depth,
+                **seed_summary(group, "test_accuracy"),
+                "failed": int(failures(group).sum()),
+                "learning rate": group.learning_rate.iloc[0],
+                "fine-tuning rate": group.get("fine_tune_learning_rate", pd.Series([np.nan])).iloc[0],
+                "epochs": group.epochs.iloc[0],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def against_well_trained(records: pd.DataFrame, best: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Each pretrained network minus the best well-trained network of its depth and minus the plain network
+    it initializes, paired by seed: one family of tests, Holm-adjusted, with simultaneous intervals.
+
+    Intervals are Bonferroni's at ``level`` for the whole family (they hold together); ``p (Holm)``
+    decides. ``failed`` counts networks at chance on each side; ``median`` is the median paired difference.
+    """
+    best_at = dict(zip(best.depth, best.contender, strict=True))
+    pairs = []
+    for (key, depth), _ in records[records.kind == "pretrained"].groupby(["contender", "depth"], sort=False):
+        for minus in dict.fromkeys([best_at[depth], "plain"]):
+            pairs.append((key, depth, minus))
+    per_interval = simultaneous_level(len(pairs), level)
+    rows = []
+    for key, depth, minus in pairs:
+        part = records[(records.depth == depth) & records.contender.isin([key, minus])]
+        c = paired_comparison(part, "test_accuracy", "contender", key, minus, level=per_interval)
+        diff = part.pivot(index="seed", columns="contender", values="test_accuracy").dropna()
+        failed = [int(failures(part[part.contender == arm]).sum()) for arm in (key, minus)]
+        rows.append(
+            {
+                "depth": depth,
+                "network": PRETRAINED[key].label,
+                "minus": WELL_TRAINED[minus].label + (" (best at this depth)" if minus == best_at[depth] else ""),
+                **c.test_row(a="pretrained", b="compared"),
+                "median": float((diff[key] - diff[minus]).median()),
+                "failed (pretrained, well-trained)": f"{failed[0]}, {failed[1]}",
+            }
+        )
+    return with_holm(pd.DataFrame(rows)).assign(interval_level=per_interval)
+
+
+def verdict(comparisons: pd.DataFrame, alpha: float = 0.05) -> str:
+    """One sentence per pretrained network and depth, from the Holm-adjusted p-values."""
+    sentences = []
+    for row in comparisons.to_dict("records"):
+        if row["p (Holm)"] >= alpha:
+            outcome = "no difference detected"
+        else:
+            outcome = "pretraining ahead" if row["difference"] > 0 else "pretraining behind"
+        sentences.append(
+            f"- depth {row['depth']}, {row['network']} minus {row['minus']}: {row['difference']:+.3f} "
+            f"({100 * row['interval_level']:.2f}% CI {row['CI low']:+.3f} to {row['CI high']:+.3f}, n = {row['n']}, "
+            f"Holm p = {row['p (Holm)']:.3g}): **{outcome}**."
+        )
+    return "\n".join(sentences)

@@ -1,0 +1,116 @@
+"""Greedy pretraining against well-trained networks: tuning data apart from every test row, the best
+network chosen on validation rows, one Holm-adjusted family of tests."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from greedy.analysis import well_trained
+from greedy.learning.data import mnist1d, resplit
+
+
+def test_no_tuning_row_is_ever_an_evaluation_test_row():
+    published = mnist1d()
+    draws = [mnist1d(seed=well_trained.TUNING_DRAW_START + i) for i in range(2)]
+    assert [d.name for d in draws] == ["mnist1d[draw 1000]", "mnist1d[draw 1001]"]
+    well_trained.check_disjoint(draws, published)  # every evaluation split's rows come from the published ones
+    evaluation_test_rows = {row.tobytes() for seed in range(3) for row in resplit(published, seed).x_test}
+    assert not any(row.tobytes() in evaluation_test_rows for d in draws for row in np.r_[d.x_train, d.x_test])
+    # The same distribution: ten classes, the published shapes.
+    assert all(d.x_train.shape == published.x_train.shape and set(d.y_train) == set(range(10)) for d in draws)
+
+
+def test_tuning_data_sharing_a_published_row_is_refused(monkeypatch):
+    published = mnist1d()
+    leaky = resplit(published, 0)  # a "draw" made of published rows
+    with pytest.raises(ValueError, match=r"shares 4000 input rows with the published data"):
+        well_trained.check_disjoint([leaky], published)
+    monkeypatch.setattr(well_trained, "mnist1d", lambda seed=42: published)
+    with pytest.raises(ValueError, match="shares"):
+        well_trained.tuning_draws(1)
+
+
+def _tuning_table() -> pd.DataFrame:
+    rows = [
+        # depth 4: batch norm best on validation rows, though residual will score best on test rows
+        ("plain", 4, 0.60, True),
+        ("batch_norm", 4, 0.70, True),
+        ("batch_norm", 4, 0.75, False),  # a point not chosen never counts
+        ("residual", 4, 0.65, True),
+    ]
+    return pd.DataFrame(
+        [
+            {"kind": "well-trained", "contender": c, "depth": d, "learning_rate": 0.01, "validation_accuracy": v,
+             "standard_error": 0.01, "chosen": chosen}
+            for c, d, v, chosen in rows
+        ]
+    )  # fmt: skip
+
+
+def _records(means: dict[str, float], n: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 0.01, n)  # shared by seed, so the pairing matters
+    rows = []
+    for contender, mean in means.items():
+        kind = "pretrained" if contender in well_trained.PRETRAINED else "well-trained"
+        for seed in range(n):
+            acc = mean + noise[seed] + rng.normal(0, 0.002)
+            rows.append({"contender": contender, "kind": kind, "depth": 4, "seed": seed, "test_accuracy": acc,
+                         "status": "ok"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_best_well_trained_network_is_chosen_on_validation_rows_never_test_rows():
+    best = well_trained.best_well_trained(_tuning_table())
+    assert best.to_dict("records")[0]["contender"] == "batch_norm"
+    records = _records({"plain": 0.60, "batch_norm": 0.66, "residual": 0.70, "supervised": 0.68})
+    comparisons = well_trained.against_well_trained(records, best)
+    assert list(comparisons.minus) == ["ReLU MLP + batch norm (best at this depth)", "ReLU MLP"]
+
+
+def test_pretraining_is_compared_as_one_holm_adjusted_family_with_simultaneous_intervals():
+    best = well_trained.best_well_trained(_tuning_table())
+    records = _records({"plain": 0.60, "batch_norm": 0.66, "supervised": 0.68, "autoencoder": 0.66})
+    comparisons = well_trained.against_well_trained(records, best)
+    assert len(comparisons) == 4 and np.allclose(comparisons.interval_level, 1 - 0.05 / 4)
+    assert (comparisons["p (Holm)"] >= comparisons.p).all()
+    text = well_trained.verdict(comparisons)
+    supervised_vs_best = comparisons[
+        (comparisons.network.str.startswith("supervised")) & comparisons.minus.str.contains("best")
+    ]
+    assert supervised_vs_best.difference.iloc[0] == pytest.approx(0.02, abs=0.003)
+    diff = supervised_vs_best.difference.iloc[0]
+    assert f"supervised greedy + fine-tuning minus ReLU MLP + batch norm (best at this depth): {diff:+.3f}" in text
+    assert "**pretraining ahead**" in text and "**no difference detected**" in text  # autoencoder vs batch norm ties
+    assert (comparisons["failed (pretrained, well-trained)"] == "0, 0").all()
+
+
+def test_a_network_at_chance_counts_as_failed():
+    records = pd.DataFrame({"status": ["ok", "ok", "diverged"], "test_accuracy": [0.65, 0.11, np.nan]})
+    assert list(well_trained.failures(records)) == [False, True, True]
+
+
+def test_a_tiny_study_records_what_each_network_was_trained_with():
+    records, tuning = well_trained.well_trained_study(
+        n_seeds=2, n_tuning_draws=2, width=4, epochs=1, depths=[2], pretrained_depths=[3]
+    )
+    assert set(records.contender) == {"plain", "batch_norm", "residual", "supervised", "autoencoder", "reference"}
+    assert records.groupby("contender").seed.nunique().eq(2).all()
+    assert {"optimizer", "learning_rate", "epochs", "fine_tune_learning_rate"} <= set(records.columns)
+    pretrained = records[records.kind == "pretrained"]
+    assert pretrained.method.str.endswith("+fine_tune").all() and (pretrained.depth == 3).all()
+    assert (records[records.kind == "reference"].epochs == well_trained.REFERENCE_SETTINGS["epochs"]).all()
+    # Every chosen rate is the tuning table's, per contender and depth; the pretrained ones have two stages.
+    chosen = tuning[tuning.chosen]
+    assert chosen.groupby(["contender", "depth", "stage"]).size().eq(1).all()
+    assert set(chosen[chosen.kind == "pretrained"].stage) == {"pretraining", "fine-tuning"}
+    for row in records[records.kind == "well-trained"].drop_duplicates("contender").to_dict("records"):
+        pick = chosen[(chosen.contender == row["contender"]) & (chosen.depth == row["depth"])]
+        assert pick.learning_rate.iloc[0] == row["learning_rate"]
+
+
+def test_bad_study_sizes_are_refused_before_any_work():
+    with pytest.raises(ValueError, match="pretrained_depths must be >= 3"):
+        well_trained.well_trained_study(2, 2, 4, 1, [2], [2])
+    with pytest.raises(ValueError, match="n_tuning_draws"):
+        well_trained.well_trained_study(2, 0, 4, 1, [2], [3])
