@@ -92,7 +92,7 @@ def test_a_network_at_chance_counts_as_failed():
 
 def test_a_tiny_study_records_what_each_network_was_trained_with():
     records, tuning = well_trained.well_trained_study(
-        n_seeds=2, n_tuning_draws=2, width=4, epochs=1, depths=[2], pretrained_depths=[3]
+        n_seeds=2, n_tuning_draws=2, width=4, epochs=1, depths=[3], pretrained_depths=[3]
     )
     assert set(records.contender) == {"plain", "batch_norm", "residual", "supervised", "autoencoder", "reference"}
     assert records.groupby("contender").seed.nunique().eq(2).all()

@@ -45,6 +45,9 @@ PRETRAINED = {
     "supervised": Family("supervised greedy + fine-tuning", jax_engine.supervised_greedy, {}, {}),
     "autoencoder": Family("autoencoder greedy + fine-tuning", jax_engine.autoencoder_greedy, {}, {}),
 }
+# A residual connection needs a hidden layer below of the same width: at depth 2 the residual network
+# would be the plain one, so it starts at depth 3.
+MIN_DEPTH = {"residual": 3}
 # The published reference MLP, trained as its authors did (not tuned here).
 REFERENCE = Family("published reference MLP", jax_engine.end_to_end, {"architecture": "residual"}, {})
 REFERENCE_SETTINGS = {"width": 100, "depth": 3, "learning_rate": 0.01, "epochs": 150}
@@ -151,7 +154,7 @@ def well_trained_study(
     ]
     for kind, families, at, run in arms:
         for key, family in families.items():
-            for depth in at:
+            for depth in [d for d in at if d >= MIN_DEPTH.get(key, 2)]:
                 records, table = run(key, family, evaluation, seeds, tuning, tuning_seeds, config, depth)
                 frames.append(records.assign(contender=key, kind=kind, label=family.label))
                 tables.append(table.assign(contender=key, kind=kind, depth=depth))
