@@ -114,3 +114,14 @@ def test_bad_study_sizes_are_refused_before_any_work():
         well_trained.well_trained_study(2, 2, 4, 1, [2], [2])
     with pytest.raises(ValueError, match="n_tuning_draws"):
         well_trained.well_trained_study(2, 0, 4, 1, [2], [3])
+
+
+def test_each_comparison_is_glued_under_its_own_key():
+    best = well_trained.best_well_trained(_tuning_table())
+    records = _records({"plain": 0.60, "batch_norm": 0.66, "supervised": 0.68, "autoencoder": 0.66})
+    comparisons = well_trained.against_well_trained(records, best)
+    numbers = well_trained.comparison_numbers(comparisons)
+    row = comparisons[comparisons.key == "supervised_depth4_minus_best"].iloc[0]
+    assert numbers["supervised_depth4_minus_best_diff"] == row.difference
+    assert numbers["supervised_depth4_minus_plain_p_holm"] < 0.05 and "autoencoder_depth4_minus_best_n" in numbers
+    assert numbers["n_ahead"] == 3 and numbers["n_behind"] == 0  # autoencoder ties batch norm

@@ -205,6 +205,7 @@ def against_well_trained(records: pd.DataFrame, best: pd.DataFrame, level: float
 
     Intervals are Bonferroni's at ``level`` for the whole family (they hold together); ``p (Holm)``
     decides. ``failed`` counts networks at chance on each side; ``median`` is the median paired difference.
+    ``key`` names each row for glue: ``{pretrained}_depth{d}_minus_{best|plain}``.
     """
     best_at = dict(zip(best.depth, best.contender, strict=True))
     pairs = []
@@ -220,6 +221,7 @@ def against_well_trained(records: pd.DataFrame, best: pd.DataFrame, level: float
         failed = [int(failures(part[part.contender == arm]).sum()) for arm in (key, minus)]
         rows.append(
             {
+                "key": f"{key}_depth{depth}_minus_{'best' if minus == best_at[depth] else minus}",
                 "depth": depth,
                 "network": PRETRAINED[key].label,
                 "minus": WELL_TRAINED[minus].label + (" (best at this depth)" if minus == best_at[depth] else ""),
@@ -245,3 +247,22 @@ def verdict(comparisons: pd.DataFrame, alpha: float = 0.05) -> str:
             f"Holm p = {row['p (Holm)']:.3g}): **{outcome}**."
         )
     return "\n".join(sentences)
+
+
+def comparison_numbers(comparisons: pd.DataFrame) -> dict[str, float]:
+    """Glue numbers per comparison: ``{key}_diff``, ``_low``, ``_high``, ``_p_holm``, ``_n``, and how many
+    comparisons put pretraining ahead or behind at Holm-adjusted p below 0.05."""
+    numbers: dict[str, float] = {}
+    for row in comparisons.to_dict("records"):
+        k = row["key"]
+        numbers |= {
+            f"{k}_diff": row["difference"],
+            f"{k}_low": row["CI low"],
+            f"{k}_high": row["CI high"],
+            f"{k}_p_holm": row["p (Holm)"],
+            f"{k}_n": row["n"],
+        }
+    decided = comparisons[comparisons["p (Holm)"] < 0.05]
+    numbers["n_ahead"] = int((decided.difference > 0).sum())
+    numbers["n_behind"] = int((decided.difference < 0).sum())
+    return numbers
