@@ -29,6 +29,22 @@ def test_differences_figure_shows_every_interval_and_zero():
         assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
 
 
+def test_long_comparison_labels_wrap_and_ticks_read_as_plain_decimals():
+    long = "supervised greedy + fine-tuning minus ReLU MLP + batch norm (best at this depth)"
+    table = pd.DataFrame(
+        {"config": ["a", "a"], "label": [long, "short"], "difference": [-0.06, 0.004],
+         "CI low": [-0.08, -0.002], "CI high": [-0.04, 0.01]}
+    )  # fmt: skip
+    fig = differences_figure(table, "config", "label", "a minus b")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0].replace("\n", " ") == long and all(len(line) <= 34 for line in labels[0].split("\n"))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["-0.1", "-0.01", "0", "0.01"]
+    # The intervals keep at least half the figure's width beside the wrapped labels.
+    assert ax.get_position().width > 0.5
+
+
 def test_bands_stay_inside_the_range_and_panels_may_keep_their_own_axis():
     rng = np.random.default_rng(0)
     rows = [

@@ -8,6 +8,7 @@ legend shared below them, and a confidence band never leaves the range its quant
 from __future__ import annotations
 
 import math
+import textwrap
 from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
@@ -165,14 +166,32 @@ def facet_bands_figure(
     return fig
 
 
+# Long comparison labels wrap at this many characters, so the intervals keep most of the width.
+LABEL_CHARACTERS = 34
+
+
+def _decade_ticks(ax, limits: tuple[float, float]) -> None:
+    """Ticks at 0 and at the powers of ten from the linear region's edge (0.01) within ``limits``, written as
+    plain decimals (0.01, not 10^-2); finer ones would crowd the narrow linear region around zero."""
+    decades = [0.01, 0.1, 1.0]
+    ticks = [-d for d in reversed(decades)] + [0.0] + decades
+    ax.set_xticks([t for t in ticks if limits[0] <= t <= limits[1]])
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+
+
 def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str):
-    """Paired differences with their 95% CIs as horizontal bars, one panel (row) per ``facet``, zero marked.
+    """Paired differences with their CIs as horizontal bars, one panel (row) per ``facet``, zero marked.
 
     ``table`` has one row per comparison: ``facet``, ``label``, ``difference``, ``CI low``, ``CI high``.
+    The x axis is symmetric-log (differences span decades); labels wrap at ``LABEL_CHARACTERS``.
     """
     facets = list(dict.fromkeys(table[facet]))
     labels = list(dict.fromkeys(table[label]))
-    fig, axes = _figure(len(facets), 1, height=len(facets) * (0.3 * len(labels) + 0.7) + 0.5, sharex=True)
+    wrapped = [textwrap.fill(str(text), LABEL_CHARACTERS) for text in labels]
+    lines = max(text.count("\n") + 1 for text in wrapped)
+    row_inches = 0.18 * lines + 0.17
+    fig, axes = _figure(len(facets), 1, height=len(facets) * (row_inches * len(labels) + 0.7) + 0.5, sharex=True)
     # One x range for every panel, with room around the extreme intervals on the symmetric-log scale.
     low, high = min(float(table["CI low"].min()), 0.0), max(float(table["CI high"].max()), 0.0)
     limits = (1.6 * low - 0.002, 1.6 * high + 0.002)
@@ -183,7 +202,8 @@ def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str)
         ax.errorbar(part["difference"], y, xerr=errors, fmt="o", color="C0", capsize=3)
         ax.axvline(0, color="black", linewidth=1)
         ax.set_xscale("symlog", linthresh=0.01)
-        ax.set(title=str(name), xlim=limits, yticks=y, yticklabels=labels)
+        ax.set(title=str(name), xlim=limits, yticks=y, yticklabels=wrapped)
+        _decade_ticks(ax, limits)
         ax.invert_yaxis()
     fig.supxlabel(xlabel, fontsize=FONT_POINTS)
     fig.tight_layout()
