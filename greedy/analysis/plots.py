@@ -8,7 +8,6 @@ legend shared below them, and a confidence band never leaves the range its quant
 from __future__ import annotations
 
 import math
-import textwrap
 from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
@@ -166,10 +165,6 @@ def facet_bands_figure(
     return fig
 
 
-# Long comparison labels wrap at this many characters, so the intervals keep most of the width.
-LABEL_CHARACTERS = 34
-
-
 def _decade_ticks(ax, limits: tuple[float, float]) -> None:
     """Ticks at 0 and at the powers of ten from the linear region's edge (0.01) within ``limits``, written as
     plain decimals (0.01, not 10^-2); finer ones would crowd the narrow linear region around zero."""
@@ -180,15 +175,18 @@ def _decade_ticks(ax, limits: tuple[float, float]) -> None:
     ax.xaxis.set_minor_locator(plt.NullLocator())
 
 
-def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str):
+def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str, label_characters: int = 34):
     """Paired differences with their CIs as horizontal bars, one panel (row) per ``facet``, zero marked.
 
     ``table`` has one row per comparison: ``facet``, ``label``, ``difference``, ``CI low``, ``CI high``.
-    The x axis is symmetric-log (differences span decades); labels wrap at ``LABEL_CHARACTERS``.
+    The x axis is symmetric-log (differences span decades); labels wrap at ``label_characters``, so the
+    intervals keep most of the width.
     """
+    import textwrap  # here, not at the top: a module-level line would stale every chapter that imports plots
+
     facets = list(dict.fromkeys(table[facet]))
     labels = list(dict.fromkeys(table[label]))
-    wrapped = [textwrap.fill(str(text), LABEL_CHARACTERS) for text in labels]
+    wrapped = [textwrap.fill(str(text), label_characters) for text in labels]
     lines = max(text.count("\n") + 1 for text in wrapped)
     row_inches = 0.18 * lines + 0.17
     fig, axes = _figure(len(facets), 1, height=len(facets) * (row_inches * len(labels) + 0.7) + 0.5, sharex=True)
