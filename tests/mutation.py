@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES: dict[str, list[str]] = {
     "greedy/analysis/stats.py": ["tests/test_stats.py"],
     "greedy/analysis/diagnostics.py": ["tests/test_guards.py", "tests/test_studies.py"],
-    "greedy/learning/tuning.py": ["tests/test_guards.py", "tests/test_families.py"],
+    "greedy/learning/tuning.py": ["tests/test_guards.py", "tests/test_families.py", "tests/test_tuning.py"],
+    "greedy/analysis/well_trained.py": ["tests/test_well_trained.py"],
     "greedy/learning/data.py": ["tests/test_data.py", "tests/test_config.py"],
     "greedy/learning/jax_engine/scores.py": ["tests/test_guards.py", "tests/test_jax_engine.py"],
     "greedy/learning/jax_engine/fit.py": [
