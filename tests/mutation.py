@@ -50,6 +50,9 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "mean_ci's `if n == 1` -> `if n < 1`: one value then takes the general path, whose t interval and sd "
         "are NaN for n = 1 (and max/min with a bound keep the NaN): the same Estimate"
     ),
+    ("greedy/analysis/stats.py", "core/ReplaceComparisonOperator_Eq_LtE", 0): (
+        "mean_ci's `if n == 0` -> `if n <= 0`: n is a length, never negative"
+    ),
 }
 
 

@@ -73,6 +73,12 @@ def test_rate_ci_wilson():
     assert e.mean == 0.2 and 0.05 < e.low < 0.06 and 0.50 < e.high < 0.52
 
 
+def test_a_rate_over_no_trials_is_refused_by_name():
+    for n in (0, -3):  # zero trials would divide by zero: the error names the parameter first
+        with pytest.raises(ValueError, match="n must be >= 1"):
+            rate_ci(0, n)
+
+
 def test_a_comparison_as_a_table_row():
     df = pd.DataFrame({"seed": [0, 1, 2, 0, 1, 2], "m": ["a"] * 3 + ["b"] * 3, "v": [1.0, 2.0, 4.0, 0.0, 1.0, 2.0]})
     row = paired_comparison(df, "v", "m", "a", "b").table_row(a="new", b="old")
