@@ -4,6 +4,7 @@ import pytest
 
 from greedy.analysis.stats import (
     holm,
+    holm_direction,
     mean_ci,
     paired_comparison,
     rate_ci,
@@ -136,3 +137,9 @@ def test_a_family_of_comparisons_gets_holm_p_values_and_simultaneous_intervals()
     assert simultaneous_level(5) == pytest.approx(0.99) and simultaneous_level(1) == pytest.approx(0.95)
     with pytest.raises(ValueError, match="n_tests"):
         simultaneous_level(0)
+
+
+def test_holm_direction_is_the_sign_of_each_decided_difference():
+    table = pd.DataFrame({"difference": [0.02, -0.03, 0.05, -0.01], "p (Holm)": [0.01, 0.04, 0.05, 0.5]})
+    assert list(holm_direction(table)) == [1, -1, 0, 0]  # 0.05 is not below 0.05
+    assert list(holm_direction(table, alpha=0.1)) == [1, -1, 1, 0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from greedy.analysis.baselines import equal_budget_end_to_end
-from greedy.analysis.stats import paired_comparison, seed_summary, with_holm
+from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import PER_SEED_DATASETS, Dataset, per_seed_splits
@@ -245,9 +245,10 @@ def families_verdict(summary: pd.DataFrame, comparisons: pd.DataFrame, depth: in
         order = " > ".join(f"{r['label']} {r['mean']:.3f}" for r in trained.to_dict("records"))
         against = []
         for reference in REFERENCES.values():
-            rows = comparisons[(comparisons.data == dataset) & (comparisons.minus == reference)].to_dict("records")
-            better = ", ".join(r["label"] for r in rows if r["p (Holm)"] < alpha and r["difference"] > 0) or "none"
-            worse = ", ".join(r["label"] for r in rows if r["p (Holm)"] < alpha and r["difference"] < 0) or "none"
+            rows = comparisons[(comparisons.data == dataset) & (comparisons.minus == reference)]
+            direction = holm_direction(rows, alpha)
+            better = ", ".join(rows.label[direction > 0]) or "none"
+            worse = ", ".join(rows.label[direction < 0]) or "none"
             against.append(f"Ahead of {reference}: {better}; behind it: {worse}.")
         n = int(part.n.min())
         paragraphs.append(

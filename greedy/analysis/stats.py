@@ -164,3 +164,9 @@ def simultaneous_level(n_tests: int, level: float = 0.95) -> float:
 def with_holm(table: pd.DataFrame, p: str = "p") -> pd.DataFrame:
     """``table`` (one row per test of one family) with ``p (Holm)`` beside its raw p-values."""
     return table.assign(**{"p (Holm)": holm(table[p].to_numpy())})
+
+
+def holm_direction(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
+    """Per row of a ``with_holm`` table: +1 where the difference is decided positive (``p (Holm)`` below
+    ``alpha``), -1 where decided negative, 0 where undecided."""
+    return np.sign(table["difference"]).where(table["p (Holm)"] < alpha, 0).astype(int)

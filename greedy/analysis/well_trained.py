@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from greedy.analysis.families import Family, scored_as
-from greedy.analysis.stats import paired_comparison, seed_summary, simultaneous_level, with_holm
+from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, simultaneous_level, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int
 from greedy.learning.data import Dataset, mnist1d, per_seed_splits, standardized
@@ -35,6 +35,8 @@ FINE_TUNE_RATES = [0.0003, 0.001, 0.003]
 MAX_EXTENSIONS = 2
 # A network "at chance" scores below twice chance (0.2 with ten classes): it failed to train.
 FAILURE_FACTOR = 2
+# What a Holm-decided direction (stats.holm_direction) says of pretraining.
+OUTCOMES = {1: "pretraining ahead", -1: "pretraining behind", 0: "no difference detected"}
 
 WELL_TRAINED = {
     "plain": Family("ReLU MLP", jax_engine.end_to_end, {}, {}),
@@ -90,7 +92,7 @@ def _network_columns(config: TrainConfig, fine_tuned: bool) -> dict[str, object]
     return columns
 
 
-def _well_trained(key, family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
     result = tune_extending(
         family.run, tuning, config, tuning_seeds, "learning_rate", LEARNING_RATES, depth=depth, depths=[depth],
         max_extensions=MAX_EXTENSIONS,
@@ -101,7 +103,7 @@ def _well_trained(key, family, evaluation, seeds, tuning, tuning_seeds, config, 
     return records.assign(**_network_columns(result.config, False)), table
 
 
-def _pretrained(key, family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+def _pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
     config = config.with_(n_added_layers=depth - 2)
     frozen = tune_extending(
         family.run,
@@ -155,7 +157,7 @@ def well_trained_study(
     for kind, families, at, run in arms:
         for key, family in families.items():
             for depth in [d for d in at if d >= MIN_DEPTH.get(key, 2)]:
-                records, table = run(key, family, evaluation, seeds, tuning, tuning_seeds, config, depth)
+                records, table = run(family, evaluation, seeds, tuning, tuning_seeds, config, depth)
                 frames.append(records.assign(contender=key, kind=kind, label=family.label))
                 tables.append(table.assign(contender=key, kind=kind, depth=depth))
             jax_engine.release_compiled()  # each architecture and procedure compiles programs of its own
@@ -235,12 +237,9 @@ def against_well_trained(records: pd.DataFrame, best: pd.DataFrame, level: float
 
 def verdict(comparisons: pd.DataFrame, alpha: float = 0.05) -> str:
     """One sentence per pretrained network and depth, from the Holm-adjusted p-values."""
+    outcomes = holm_direction(comparisons, alpha).map(OUTCOMES)
     sentences = []
-    for row in comparisons.to_dict("records"):
-        if row["p (Holm)"] >= alpha:
-            outcome = "no difference detected"
-        else:
-            outcome = "pretraining ahead" if row["difference"] > 0 else "pretraining behind"
+    for row, outcome in zip(comparisons.to_dict("records"), outcomes, strict=True):
         sentences.append(
             f"- depth {row['depth']}, {row['network']} minus {row['minus']}: {row['difference']:+.3f} "
             f"({100 * row['interval_level']:.2f}% CI {row['CI low']:+.3f} to {row['CI high']:+.3f}, n = {row['n']}, "
@@ -249,9 +248,9 @@ def verdict(comparisons: pd.DataFrame, alpha: float = 0.05) -> str:
     return "\n".join(sentences)
 
 
-def comparison_numbers(comparisons: pd.DataFrame) -> dict[str, float]:
+def comparison_numbers(comparisons: pd.DataFrame, alpha: float = 0.05) -> dict[str, float]:
     """Glue numbers per comparison: ``{key}_diff``, ``_low``, ``_high``, ``_p_holm``, ``_n``, and how many
-    comparisons put pretraining ahead or behind at Holm-adjusted p below 0.05."""
+    comparisons put pretraining ahead or behind at Holm-adjusted p below ``alpha``."""
     numbers: dict[str, float] = {}
     for row in comparisons.to_dict("records"):
         k = row["key"]
@@ -262,7 +261,7 @@ def comparison_numbers(comparisons: pd.DataFrame) -> dict[str, float]:
             f"{k}_p_holm": row["p (Holm)"],
             f"{k}_n": row["n"],
         }
-    decided = comparisons[comparisons["p (Holm)"] < 0.05]
-    numbers["n_ahead"] = int((decided.difference > 0).sum())
-    numbers["n_behind"] = int((decided.difference < 0).sum())
+    direction = holm_direction(comparisons, alpha)
+    numbers["n_ahead"] = int((direction > 0).sum())
+    numbers["n_behind"] = int((direction < 0).sum())
     return numbers
