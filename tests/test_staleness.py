@@ -134,10 +134,19 @@ def test_an_edit_to_a_function_stales_only_the_experiment_that_executed_it(proje
     assert "triples                  to run" in out and "function triple changed" in out
 
 
-def test_a_module_constant_stales_the_experiments_that_import_it(project):
+def test_a_module_constant_stales_only_the_experiments_whose_code_reads_it(project):
     _edit(project, "SCALE = 2", "SCALE = 4")
-    reason = ["toylib/__init__.py: module-level statements changed"]
-    assert _stale(project) == {"doubles": reason, "triples": reason}
+    assert _stale(project) == {"doubles": ["toylib/__init__.py: module-level statements it reads changed"]}
+
+
+def test_a_new_import_or_constant_nothing_reads_stales_nothing(project):
+    _edit(project, "SCALE = 2", "import math\n\nSCALE = 2\nUNUSED = 7")
+    assert _stale(project) == {}
+
+
+def test_a_module_statement_that_runs_code_at_import_stales_every_importer(project):
+    _edit(project, "SCALE = 2", "SCALE = 2\nprint('imported')")
+    assert set(_stale(project)) == {"doubles", "triples"}
 
 
 def test_a_new_function_nobody_calls_stales_nothing(project):
@@ -197,6 +206,42 @@ def test_a_code_edit_in_the_notebook_re_executes(project):
     nb.cells[2].source += "\nprint('more')"
     nbformat.write(nb, source)
     assert _stale(project) == {"doubles": ["notebook: its code cells changed"]}
+
+
+def _ran(source, executed, notebook=frozenset()):
+    """(the record of a run of ``executed`` units in module ``m.py``, a function giving the changes)."""
+    from greedy.pipeline import executed_code
+
+    before = {"m.py": executed_code.SourceFile.parse(source)}
+    recorded = executed_code.record(before, {"m.py": executed}, set(notebook))
+
+    def changes(new_source):
+        return executed_code.changes(recorded, {"m.py": executed_code.SourceFile.parse(new_source)}, set(notebook))
+
+    return recorded, changes
+
+
+def test_a_constant_counts_where_the_notebook_or_a_statement_it_depends_on_reads_it():
+    source = "BASE = 2\nSCALE = BASE * 3\nOTHER = 1\n\n\ndef f(x):\n    return x * SCALE\n"
+    _, changes = _ran(source, ["f"])
+    assert changes(source.replace("BASE = 2", "BASE = 5")) == ["m.py: module-level statements it reads changed"]
+    assert changes(source.replace("OTHER = 1", "OTHER = 5")) == []
+    _, changes = _ran(source, [], notebook={"OTHER"})  # the notebook reads m.OTHER itself
+    assert changes(source.replace("OTHER = 1", "OTHER = 5")) != []
+    assert changes(source.replace("BASE = 2", "BASE = 5")) == []
+
+
+def test_a_new_binding_of_a_name_the_run_read_stales_it():
+    source = "import builtins\n\n\ndef f(x):\n    return len(x)\n"
+    _, changes = _ran(source, ["f"])
+    assert changes(source.replace("import builtins", "import builtins\nlen = builtins.id")) != []
+    assert changes(source.replace("import builtins", "import builtins\nsize = 3")) == []
+
+
+def test_a_class_body_counts_where_a_method_of_it_ran():
+    source = "class C:\n    size: int = 3\n\n    def area(self):\n        return self.size\n"
+    _, changes = _ran(source, ["C.area"])
+    assert changes(source.replace("size: int = 3", "size: int = 4")) != []
 
 
 MARKED = '''\

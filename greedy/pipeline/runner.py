@@ -172,6 +172,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
     library = staleness.library_folders(study)
     sources = executed_code.snapshot(library)
     inputs, notebook = staleness.inputs(exp, study.root), staleness.notebook_digest(exp.notebook)
+    notebook_names = staleness.notebook_names(exp.notebook)
     with tempfile.TemporaryDirectory(prefix="greedy-trace-") as scratch:
         trace = Path(scratch) / "executed.json"
         start = time.perf_counter()
@@ -179,9 +180,10 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
         peak_mib = _run_notebook(exp, study, staged / f"{exp.name}.ipynb", staged_results, progress, kernel_manager)
         seconds = time.perf_counter() - start
         if not trace.is_file():  # the kernel did not shut down cleanly: count every unit as used
-            used = {key: source.digests() for key, source in sources.items()}
+            executed = {key: list(source.units) for key, source in sources.items()}
         else:
-            used = executed_code.record(sources, json.loads(trace.read_text()))
+            executed = json.loads(trace.read_text())
+        used = executed_code.record(sources, executed, notebook_names)
     if not (book / staged_results).is_file():
         raise ExperimentFailed(f"experiment {exp.name!r}: the notebook did not write its results to {staged_results}")
     _finalize_notebook(staged / f"{exp.name}.ipynb", staged_results, exp.results_name())
@@ -190,6 +192,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
         "inputs": inputs,
         "notebook": notebook,
         "library_code": used,
+        "library_code_version": staleness.LIBRARY_CODE_VERSION,
         "parameters": exp.parameters,
         "outputs": [*publish.outputs_in(staged), publish.RUN_RECORD.format(name=exp.name)],
         "seconds": round(seconds, 1),

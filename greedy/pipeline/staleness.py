@@ -59,22 +59,34 @@ def settings() -> dict[str, str]:
     return values | {"accelerator": accelerator(), "machine": platform.machine()}
 
 
+# 2: a module's own statements count by the names the run read (1: all of them, as one digest).
+LIBRARY_CODE_VERSION = 2
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def notebook_code(path: Path) -> str:
-    """Digest of a notebook's code cells (their source and which holds the parameters), not its prose."""
-    cells = json.loads(path.read_text())["cells"]
-    code = [
-        [
+def _code_cells(path: Path) -> list[tuple[str, bool]]:
+    """A notebook's code cells: (source, whether it holds the parameters)."""
+    return [
+        (
             cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"]),
             "parameters" in cell.get("metadata", {}).get("tags", []),
-        ]
-        for cell in cells
+        )
+        for cell in json.loads(path.read_text())["cells"]
         if cell["cell_type"] == "code"
     ]
-    return _sha(json.dumps(code).encode())
+
+
+def notebook_code(path: Path) -> str:
+    """Digest of a notebook's code cells (their source and which holds the parameters), not its prose."""
+    return _sha(json.dumps([list(cell) for cell in _code_cells(path)]).encode())
+
+
+def notebook_names(path: Path) -> set[str]:
+    """The identifiers a notebook's code may read from the library."""
+    return executed_code.code_identifiers("\n".join(source for source, _ in _code_cells(path)))
 
 
 def inputs(exp: Experiment, root: Path) -> dict[str, object]:
@@ -134,9 +146,11 @@ def state(exp: Experiment, study: Study) -> State:
         return State([f"output {f} is missing" for f in missing])
     if "library_code" not in record or "inputs" not in record:
         return State(["its run record predates the record of executed code"])
+    if record.get("library_code_version") != LIBRARY_CODE_VERSION:
+        return State(["its run record predates the record of module statements by the names read"])
     current = executed_code.snapshot(library_folders(study))
     why = _input_changes(record["inputs"], inputs(exp, study.root))
-    why += executed_code.changes(record["library_code"], current)
+    why += executed_code.changes(record["library_code"], current, notebook_names(exp.notebook))
     return State(why, rerender=record.get("notebook") != notebook_digest(exp.notebook))
 
 
