@@ -49,10 +49,24 @@ def test_every_family_is_tuned_trained_and_scored():
     }
     assert set(records.depth) == {2, 3} and (records.data == "digits").all()
     assert records.groupby(["family", "scored", "depth"]).seed.nunique().eq(2).all()
-    # One chosen learning rate per family and tuning stage, from the stated grid.
+    # One chosen learning rate per family and tuning stage (the equal-budget network's its own), from
+    # the stated grid or at most MAX_EXTENSIONS steps past the edge the choice landed on.
     chosen = tuning[tuning.chosen]
-    assert chosen.groupby(["family", "stage"]).size().eq(1).all() and len(chosen) == 11
-    assert set(tuning.learning_rate) <= set(families.LEARNING_RATES)
+    assert chosen.groupby(["family", "stage"]).size().eq(1).all() and len(chosen) == 12
+    assert ("none_equal_budget", "training") in set(zip(chosen.family, chosen.stage, strict=True))
+    stated = tuning[tuning.extension == 0]
+    assert set(stated.learning_rate) <= set(families.LEARNING_RATES)
+    assert tuning.extension.max() <= families.MAX_EXTENSIONS
+    beyond = tuning[tuning.extension > 0].learning_rate
+    assert ((beyond < min(families.LEARNING_RATES)) | (beyond > max(families.LEARNING_RATES))).all()
+    # Every record carries what it was trained with; the equal budget depth times one fit's epochs.
+    assert records[["optimizer", "learning_rate", "epochs"]].notna().all().all()
+    equal = records[records.family == "none_equal_budget"]
+    assert (equal.epochs == equal.depth * TINY.epochs).all() and (records[records.family == "none"].epochs == 2).all()
+    for family, stage in (("none", "training"), ("none_equal_budget", "training"), ("rbm", "fine-tuning")):
+        rate = chosen[(chosen.family == family) & (chosen.stage == stage)].learning_rate.item()
+        column = "fine_tune_learning_rate" if stage == "fine-tuning" else "learning_rate"
+        assert (records[records.family == family][column] == rate).all()
     denoising = records[records.family == "denoising"].dataset.iloc[0]
     assert denoising.startswith("digits")
 

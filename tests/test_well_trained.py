@@ -6,28 +6,6 @@ import pandas as pd
 import pytest
 
 from greedy.analysis import well_trained
-from greedy.learning.data import mnist1d, resplit
-
-
-def test_no_tuning_row_is_ever_an_evaluation_test_row():
-    published = mnist1d()
-    draws = [mnist1d(seed=well_trained.TUNING_DRAW_START + i) for i in range(2)]
-    assert [d.name for d in draws] == ["mnist1d[draw 1000]", "mnist1d[draw 1001]"]
-    well_trained.check_disjoint(draws, published)  # every evaluation split's rows come from the published ones
-    evaluation_test_rows = {row.tobytes() for seed in range(3) for row in resplit(published, seed).x_test}
-    assert not any(row.tobytes() in evaluation_test_rows for d in draws for row in np.r_[d.x_train, d.x_test])
-    # The same distribution: ten classes, the published shapes.
-    assert all(d.x_train.shape == published.x_train.shape and set(d.y_train) == set(range(10)) for d in draws)
-
-
-def test_tuning_data_sharing_a_published_row_is_refused(monkeypatch):
-    published = mnist1d()
-    leaky = resplit(published, 0)  # a "draw" made of published rows
-    with pytest.raises(ValueError, match=r"shares 4000 input rows with the published data"):
-        well_trained.check_disjoint([leaky], published)
-    monkeypatch.setattr(well_trained, "mnist1d", lambda seed=42: published)
-    with pytest.raises(ValueError, match="shares"):
-        well_trained.tuning_draws(1)
 
 
 def _tuning_table() -> pd.DataFrame:

@@ -4,8 +4,10 @@ No pretraining, supervised greedy, autoencoder greedy, denoising-autoencoder gre
 design, and Vincent et al. (2008)'s stacked one with tied weights) and RBM greedy
 (a deep belief network's stack) train the same sigmoid MLPs on each seed's own split of the data.
 Every greedy stack is scored frozen (its top layer a softmax head) and fine-tuned. Each family's
-pretraining learning rate is chosen on validation splits of separate tuning seeds' training data,
-then, with it fixed, its fine-tuning learning rate, both from one stated grid at the deepest depth.
+pretraining learning rate is chosen on validation rows of tuning data that shares no row with any
+evaluation split (``held_out``), then, with it fixed, its fine-tuning learning rate, both from one
+stated grid at the deepest depth, extended where the choice lands on its edge; the equal-budget
+network's rate is tuned at its own budget.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from greedy.analysis.baselines import equal_budget_end_to_end
 from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
-from greedy.learning.data import PER_SEED_DATASETS, Dataset, per_seed_splits
+from greedy.learning.data import PER_SEED_DATASETS, Dataset
+from greedy.learning.held_out import evaluation_and_tuning
 from greedy.learning.records import StageRecord, to_frame
-from greedy.learning.tuning import settings_grid, tune
+from greedy.learning.tuning import tune_extending
 
-# The stated grid of every learning rate chosen here (SGD with the config's momentum).
+# The stated grid of every learning rate chosen here (SGD with the config's momentum), extended at
+# most MAX_EXTENSIONS steps past an edge the choice lands on.
 LEARNING_RATES = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+MAX_EXTENSIONS = 2
 # Masking noise as in Vincent et al. (2008): a quarter of the inputs zeroed.
 MASKED_FRACTION = 0.25
 
@@ -71,23 +76,22 @@ FAMILIES = {
 BENGIO_2007_MNIST_TEST_ERROR = {"rbm": 1.2, "autoencoder": 1.4, "supervised": 2.0, "none": 2.4, "shallow": 1.9}
 
 
+def _tune_rate(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepest: int, setting: str, **options):
+    return tune_extending(
+        family.run, tuning_data, config, tuning_seeds, setting, LEARNING_RATES, depth=deepest,
+        max_extensions=MAX_EXTENSIONS, **dict(family.options, chunk_size=len(tuning_seeds)), **options,
+    )  # fmt: skip
+
+
 def _tuned(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepest: int) -> tuple[TrainConfig, list]:
     """The family's config with its learning rate(s) chosen, and the tuning tables."""
-    options = dict(family.options, chunk_size=len(tuning_seeds))
     if family.run is jax_engine.end_to_end:
-        result = tune(
-            family.run, tuning_data, config, tuning_seeds, settings_grid(learning_rate=LEARNING_RATES),
-            depth=deepest, depths=[deepest], **options,
-        )  # fmt: skip
+        result = _tune_rate(family, tuning_data, config, tuning_seeds, deepest, "learning_rate", depths=[deepest])
         return result.config, [result.table.assign(stage="training")]
-    frozen = tune(
-        family.run, tuning_data, config, tuning_seeds, settings_grid(learning_rate=LEARNING_RATES),
-        depth=deepest, **options,
-    )  # fmt: skip
-    tuned = tune(
-        family.run, tuning_data, frozen.config, tuning_seeds, settings_grid(fine_tune_learning_rate=LEARNING_RATES),
-        depth=deepest, fine_tune="last", **options,
-    )  # fmt: skip
+    frozen = _tune_rate(family, tuning_data, config, tuning_seeds, deepest, "learning_rate")
+    tuned = _tune_rate(
+        family, tuning_data, frozen.config, tuning_seeds, deepest, "fine_tune_learning_rate", fine_tune="last"
+    )
     return tuned.config, [
         frozen.table.assign(stage="pretraining"),
         tuned.table.rename(columns={"fine_tune_learning_rate": "learning_rate"}).assign(stage="fine-tuning"),
@@ -102,6 +106,17 @@ def scored_as(method: str) -> str:
     if method.startswith("end_to_end"):
         return "end to end"
     return "fine-tuned" if method.endswith("+fine_tune") else "frozen"
+
+
+def trained_with(config: TrainConfig, fine_tuned: bool) -> dict[str, object]:
+    """What each recorded network was trained with: optimizer, learning rate(s) and epochs."""
+    columns = {"optimizer": config.optimizer, "learning_rate": config.learning_rate, "epochs": config.epochs}
+    if fine_tuned:
+        columns |= {
+            "fine_tune_learning_rate": config.fine_tune_learning_rate,
+            "fine_tune_epochs": config.fine_tune_epochs,
+        }
+    return columns
 
 
 def family_comparison(
@@ -127,12 +142,16 @@ def family_comparison(
             df = to_frame(family.run(data, tuned, seeds, depths=depths, **family.options))
         else:
             df = to_frame(family.run(data, tuned, seeds, fine_tune="every", **family.options))
-        df = df[df.depth.isin(depths)]
+        df = df[df.depth.isin(depths)].assign(**trained_with(tuned, family.run is not jax_engine.end_to_end))
         frames.append(df.assign(family=key, label=family.label, scored=df.method.map(scored_as)))
         if key == "none":
             # A fine-tuned greedy stack's epochs over the labeled data: (depth - 1) stages and the
-            # fine-tuning, depth times one fit's, here at the tuned learning rate of no pretraining.
-            df = equal_budget_end_to_end(data, tuned, seeds, depths, fits=lambda depth: depth)
+            # fine-tuning, depth times one fit's, at a learning rate tuned at the deepest one's budget.
+            budget = config.with_(epochs=depths[-1] * config.epochs)
+            equal, equal_tables = _tuned(family, tuning_data, budget, tuning_seeds, depths[-1])
+            tables += [t.assign(family="none_equal_budget") for t in equal_tables]
+            df = equal_budget_end_to_end(data, equal.with_(epochs=config.epochs), seeds, depths, fits=lambda d: d)
+            df = df.assign(**trained_with(equal, False)).assign(epochs=df.depth * config.epochs)
             frames.append(df.assign(family="none_equal_budget", label=EQUAL_BUDGET_LABEL, scored="end to end"))
         jax_engine.release_compiled()
     return pd.concat(frames, ignore_index=True), pd.concat(tables, ignore_index=True)
@@ -209,23 +228,22 @@ def paper_side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-# Tuning seeds draw their own splits, apart from the evaluation seeds'.
+# Tuning networks' seeds (initializations and tuning splits no evaluation network shares).
 TUNING_SEED_START = 10_000
 
 
 def families_study(
     datasets: Sequence[str], config: TrainConfig, n_seeds: int, n_tuning_seeds: int, depths: Sequence[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``family_comparison`` on each named data set (see ``per_seed_splits``); rows labelled ``data``."""
+    """``family_comparison`` on each named data set (see ``held_out.evaluation_and_tuning``); rows labelled ``data``."""
     for name in datasets:
         if name not in PER_SEED_DATASETS:
             raise ValueError(f"datasets must be drawn from {list(PER_SEED_DATASETS)}, got {name!r}")
     seeds, tuning_seeds = range(n_seeds), range(TUNING_SEED_START, TUNING_SEED_START + n_tuning_seeds)
     records, tables = [], []
     for name in datasets:
-        df, table = family_comparison(
-            per_seed_splits(name, seeds), config, seeds, per_seed_splits(name, tuning_seeds), tuning_seeds, depths
-        )
+        evaluation, tuning = evaluation_and_tuning(name, seeds, tuning_seeds)
+        df, table = family_comparison(evaluation, config, seeds, tuning, tuning_seeds, depths)
         records.append(df.assign(data=name))
         tables.append(table.assign(data=name))
     return pd.concat(records, ignore_index=True), pd.concat(tables, ignore_index=True)

@@ -5,7 +5,7 @@ He initialization, Adam, batches of 100; plain, batch-normalized or residual. Th
 reference MLP (two hidden layers of 100, the second residual, Adam at 0.01 for 150 epochs) is a row
 of its own, untuned. Pretrained networks are the plain ones initialized by a greedy procedure, then
 fine-tuned. Every learning rate is tuned at the depth it is reported at, on fresh draws of MNIST-1D's
-generator that share no row with the published data (``check_disjoint``); evaluation seeds split
+generator that share no row with the published data (``held_out``); evaluation seeds split
 the published 5,000 rows again. Each pretrained network is compared, paired by seed, with the best
 well-trained network of its depth (chosen on validation rows, never on test rows) and with the
 plain network it initializes; those tests are one family, Holm-adjusted.
@@ -18,17 +18,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from greedy.analysis.families import Family, scored_as
+from greedy.analysis.families import Family, scored_as, trained_with
 from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, simultaneous_level, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int
-from greedy.learning.data import Dataset, mnist1d, per_seed_splits, standardized
+from greedy.learning.held_out import TUNING_DRAW_START, evaluation_and_tuning
 from greedy.learning.records import to_frame
 from greedy.learning.stages import check_depths
 from greedy.learning.tuning import tune_extending
 
 # Generator seeds of the tuning draws (the published data is the generator's seed 42).
-TUNING_DRAW_START = 1_000
 # Adam's stated grids, extended one step at a time past an edge the choice lands on (tune_extending).
 LEARNING_RATES = [0.001, 0.003, 0.01]
 FINE_TUNE_RATES = [0.0003, 0.001, 0.003]
@@ -63,35 +62,6 @@ def recipe(width: int, epochs: int) -> TrainConfig:
     )  # fmt: skip
 
 
-def check_disjoint(tuning: Sequence[Dataset], published: Dataset) -> None:
-    """Refuse tuning data that shares an input row with the published data (every evaluation split's source)."""
-    seen = {row.tobytes() for x in (published.x_train, published.x_test) for row in np.asarray(x, np.float64)}
-    for data in tuning:
-        for x in (data.x_train, data.x_test):
-            shared = sum(row.tobytes() in seen for row in np.asarray(x, np.float64))
-            if shared:
-                raise ValueError(f"tuning data {data.name} shares {shared} input rows with the published data")
-
-
-def tuning_draws(n_draws: int) -> list[Dataset]:
-    """``n_draws`` fresh samples of MNIST-1D's generator, checked disjoint from the published data, standardized."""
-    check_positive_int("n_tuning_draws", n_draws)
-    draws = [mnist1d(seed=TUNING_DRAW_START + i) for i in range(n_draws)]
-    check_disjoint(draws, mnist1d())
-    return [standardized(d) for d in draws]
-
-
-def _network_columns(config: TrainConfig, fine_tuned: bool) -> dict[str, object]:
-    """What each recorded network was trained with."""
-    columns = {"optimizer": config.optimizer, "learning_rate": config.learning_rate, "epochs": config.epochs}
-    if fine_tuned:
-        columns |= {
-            "fine_tune_learning_rate": config.fine_tune_learning_rate,
-            "fine_tune_epochs": config.fine_tune_epochs,
-        }
-    return columns
-
-
 def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
     result = tune_extending(
         family.run, tuning, config, tuning_seeds, "learning_rate", LEARNING_RATES, depth=depth, depths=[depth],
@@ -100,7 +70,7 @@ def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth
     )  # fmt: skip
     records = to_frame(family.run(evaluation, result.config, seeds, depths=[depth], **family.options))
     table = result.table.assign(stage="training")
-    return records.assign(**_network_columns(result.config, False)), table
+    return records.assign(**trained_with(result.config, False)), table
 
 
 def _pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
@@ -126,7 +96,7 @@ def _pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
         frozen.table.assign(stage="pretraining"),
         tuned.table.rename(columns={"fine_tune_learning_rate": "learning_rate"}).assign(stage="fine-tuning"),
     ]
-    return records.assign(**_network_columns(tuned.config, True)), pd.concat(tables, ignore_index=True)
+    return records.assign(**trained_with(tuned.config, True)), pd.concat(tables, ignore_index=True)
 
 
 def well_trained_study(
@@ -144,11 +114,11 @@ def well_trained_study(
     pretrained_depths = check_depths(list(pretrained_depths), config)
     if min(pretrained_depths) < 3:
         raise ValueError(f"pretrained_depths must be >= 3 (a greedy stack adds layers to one), got {pretrained_depths}")
-    tuning = tuning_draws(n_tuning_draws)
+    check_positive_int("n_tuning_draws", n_tuning_draws)
     # Tuning networks get seeds of their own too (initializations no evaluation network shares).
     seeds = list(range(n_seeds))
     tuning_seeds = list(range(TUNING_DRAW_START, TUNING_DRAW_START + n_tuning_draws))
-    evaluation = per_seed_splits("mnist1d", seeds)
+    evaluation, tuning = evaluation_and_tuning("mnist1d", seeds, tuning_seeds)
     frames, tables = [], []
     arms = [
         ("well-trained", WELL_TRAINED, depths, _well_trained),
@@ -164,7 +134,7 @@ def well_trained_study(
     reference = REFERENCE_SETTINGS
     ref_config = recipe(reference["width"], reference["epochs"]).with_(learning_rate=reference["learning_rate"])
     records = to_frame(REFERENCE.run(evaluation, ref_config, seeds, depths=[reference["depth"]], **REFERENCE.options))
-    columns = _network_columns(ref_config, False)
+    columns = trained_with(ref_config, False)
     frames.append(records.assign(contender="reference", kind="reference", label=REFERENCE.label, **columns))
     out = pd.concat(frames, ignore_index=True)
     return out.assign(scored=out.method.map(scored_as)), pd.concat(tables, ignore_index=True)

@@ -264,7 +264,7 @@ def mnist1d(seed: int = 42) -> Dataset:
     arguments (never its download path, which unpickles a file from the web), with the package's
     own split and scaling. ``seed`` is the generator's: the default, 42, gives the published data;
     any other draws a fresh sample of the same distribution (named ``mnist1d[draw SEED]``), for
-    tuning data apart from every test row (``well_trained.check_disjoint`` checks it). The package
+    tuning data apart from every test row (``held_out.check_disjoint`` checks it). The package
     seeds the global ``random`` and NumPy generators; their states are restored afterwards, so
     calling this changes no one else's random numbers.
     """
