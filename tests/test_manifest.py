@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from greedy.pipeline.manifest import apply_overrides, exploration, load_study, parse_overrides
+from greedy.pipeline.manifest import apply_overrides, exploration, in_waves, load_study, parse_overrides
 from greedy.pipeline.parameters import declared_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,13 @@ def _load(project: Path, manifest: str):
         ("experiments: {a: {notebook: book/a.ipynb, parameters: {n_seeds: -5}}}", r"n_seeds=-5.*>= 1"),
         ("experiments: {a: {notebook: book/a.ipynb, parameters: {results_path: x.csv}}}", r"set by the runner"),
         ("experiments: {}", r"should be non-empty|does not have enough properties"),
+        ("experiments: {a: {notebook: book/a.ipynb, uses: [b]}}", r"experiment 'a', key 'uses': \['b'\] are not"),
+        ("experiments: {a: {notebook: book/a.ipynb, uses: [a]}}", r"experiment 'a', key 'uses': it uses itself"),
+        (
+            "experiments:\n  a: {notebook: book/a.ipynb, uses: [b]}\n  b: {notebook: book/a.ipynb, uses: [a]}",
+            r"it uses itself, directly or through others",
+        ),
+        ("experiments: {a: {notebook: book/a.ipynb, uses: b}}", r"experiment 'a', key 'uses'"),
     ],
 )
 def test_a_bad_manifest_is_refused_naming_the_experiment_and_key(project, manifest, message):
@@ -146,3 +153,27 @@ def test_runs_with_other_parameters_get_a_folder_of_their_own(project):
     explored = exploration(study, study.select(["a"]), {"n_seeds": 3})
     assert explored.book_dir == project / "runs" / "a--n_seeds=3"
     assert study.book_dir == project / "book"
+
+
+def test_an_experiment_runs_in_a_wave_after_those_it_uses(project):
+    study = _load(
+        project,
+        """
+        experiments:
+          summary: {notebook: book/a.ipynb, uses: [a, b]}
+          a: {notebook: book/a.ipynb}
+          b: {notebook: book/a.ipynb, uses: [a]}
+          c: {notebook: book/a.ipynb}
+        """,
+    )
+    waves = [[e.name for e in wave] for wave in in_waves(study.select([]))]
+    assert waves == [["a", "c"], ["b"], ["summary"]]
+    # A used experiment not selected is taken as published: the user runs in the first wave.
+    assert [[e.name for e in wave] for wave in in_waves(study.select(["summary", "c"]))] == [["summary", "c"]]
+    assert not STUDY.experiments["families"].uses
+
+
+def test_the_summary_uses_exactly_the_chapters_it_reads():
+    from greedy.analysis.summary import USES
+
+    assert set(STUDY.experiments["summary"].uses) == set(USES)

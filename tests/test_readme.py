@@ -1,6 +1,7 @@
 """The README's findings are rendered from the executed notebooks, never typed by hand."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,49 @@ def test_update_rewrites_only_the_marked_block(tmp_path):
     assert readme.update(tmp_path)
     assert (tmp_path / "README.md").read_text() == f"intro\n{readme.BEGIN}\nx is 1.5\n{readme.END}\noutro\n"
     assert not readme.update(tmp_path, check=True)
+
+
+def test_glossary_terms_render_as_plain_words(tmp_path):
+    text = "after {term}`fine-tuning`, {term}`stacks <Frozen stack>` differ"
+    assert readme.render(text, tmp_path) == "after fine-tuning, stacks differ"
+
+
+SHORT_ANSWER = (ROOT / readme.TEMPLATE).read_text()
+MAX_VERDICTS, MAX_NUMBERS_PER_VERDICT = 7, 1
+_GLUED = re.compile(r"\{glue:text\}`[^`]*`")
+_MARKUP = re.compile(r"\{(?:term|doc|numref)\}`[^`]*`|\]\([^)]*\)")  # roles and link targets: no numbers
+PROPER_NAMES = ("MNIST-1D", "Keras 3")  # names with a digit in them, not numbers
+
+
+def _verdicts() -> list[str]:
+    return [item.strip() for item in re.split(r"^- ", SHORT_ANSWER, flags=re.M) if item.strip()]
+
+
+def test_the_short_answer_is_a_few_verdicts_each_with_at_most_one_number():
+    verdicts = _verdicts()
+    assert 3 <= len(verdicts) <= MAX_VERDICTS
+    for verdict in verdicts:
+        glued = _GLUED.findall(verdict)
+        prose = _MARKUP.sub("", _GLUED.sub("", verdict))
+        for name in PROPER_NAMES:
+            prose = prose.replace(name, "")
+        typed = re.findall(r"\d+(?:[.,]\d+)?", prose)
+        assert len(glued) + len(typed) <= MAX_NUMBERS_PER_VERDICT, verdict
+        # Bold for the verdict alone: one bold span, first, then the sentence behind it with its link.
+        assert verdict.startswith("**") and verdict.count("**") == 2, verdict
+        assert re.search(r"\]\([\w-]+\.ipynb\)", verdict), f"no chapter link: {verdict}"
+
+
+def _glossary_terms() -> set[str]:
+    text = (ROOT / "book" / "glossary.md").read_text()
+    block = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    return {line.strip().lower() for line in block.splitlines() if line.strip() and not line.startswith(" ")}
+
+
+def test_the_glossary_defines_every_term_the_short_answer_uses():
+    used = {
+        (m.group(2) or m.group(1)).strip().lower()
+        for m in re.finditer(r"\{term\}`([^`<]*?)\s*(?:<([^>]*)>)?`", SHORT_ANSWER)
+    }
+    assert used, "the short answer marks no glossary term"
+    assert used <= _glossary_terms(), used - _glossary_terms()

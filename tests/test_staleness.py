@@ -299,3 +299,38 @@ except ValueError as err:
     assert record == {"marked/__init__.py": ["Shape.Inner.deep", "Shape.area", "outer"]}  # never: not called
     assert not list(package.glob("__pycache__/*"))
     assert traced_kernel.HOOK not in MARKED
+
+
+REPORT = """
+import pandas as pd
+value = pd.read_csv("results/doubles.csv").value.item()
+with open(results_path, "w") as f:
+    f.write(f"reported\\n{value}\\n")
+"""
+
+
+def test_an_experiment_that_uses_anothers_results_runs_after_it_and_stales_with_them(project):
+    from greedy.pipeline.dispatch import check_used_results, run_study
+
+    params = new_code_cell("results_path = 'x.csv'")
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[params, new_code_cell(REPORT)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, project / "book" / "sources" / "report.ipynb")
+    manifest = project / "study.yml"
+    manifest.write_text(manifest.read_text() + "  report: {notebook: book/sources/report.ipynb, uses: [doubles]}\n")
+    _edit(project, "SCALE = 2", "SCALE = 5")  # doubles is stale: it must run before report reads it
+    study = load_study(project)
+    outcomes = run_study(study, study.select(["report", "doubles"]))
+    assert [(o.name, o.status) for o in outcomes] == [("report", "ran"), ("doubles", "ran")]
+    assert (project / "book" / "results" / "report.csv").read_text() == "reported\n5\n"
+    assert _stale(project) == {}
+    _edit(project, "SCALE = 5", "SCALE = 6")
+    study = load_study(project)
+    run_study(study, study.select(["doubles"]))
+    assert _stale(project) == {"report": ["uses doubles, whose results changed"]}
+    (project / "book" / "results" / "doubles.run.json").unlink()
+    study = load_study(project)
+    with pytest.raises(ValueError, match=r"'report' uses 'doubles', which has no published results"):
+        check_used_results(study, study.select(["report"]))
+    assert "no published results here" in _stale(project)["report"][0]

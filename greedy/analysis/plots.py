@@ -206,3 +206,47 @@ def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str,
     fig.supxlabel(xlabel, fontsize=FONT_POINTS)
     fig.tight_layout()
     return fig
+
+
+VERDICT_COLORS = {"helps": "#1b9e77", "no difference detected": "#737373", "hurts": "#d95f02"}
+
+
+def summary_figure(table: pd.DataFrame, group: str, label: str, xlabel: str, label_characters: int = 46):
+    """Paired differences with their CIs on a linear axis, one row per ``label``, the rows of each ``group``
+    in a panel of their own, each point coloured by its ``verdict`` (a ``VERDICT_COLORS`` key), zero marked.
+
+    ``table`` has ``group``, ``label``, ``difference``, ``CI low``, ``CI high`` and ``verdict`` columns.
+    """
+    import textwrap
+
+    groups = list(dict.fromkeys(table[group]))
+    parts = [table[table[group] == name] for name in groups]
+    wrapped = [[textwrap.fill(str(text), label_characters) for text in part[label]] for part in parts]
+    # Each panel as tall as its labels' lines, plus room for its title.
+    heights = [sum(0.17 * (t.count("\n") + 1) + 0.1 for t in texts) + 0.35 for texts in wrapped]
+    fig, axes = _figure(len(groups), 1, height=sum(heights) + 0.9, sharex=True, gridspec_kw={"height_ratios": heights})
+    low, high = min(float(table["CI low"].min()), 0.0), max(float(table["CI high"].max()), 0.0)
+    margin = 0.05 * (high - low)
+    for ax, part, texts in zip(axes.flat, parts, wrapped, strict=True):
+        y = np.arange(len(part))
+        for verdict, color in VERDICT_COLORS.items():
+            at = (part["verdict"] == verdict).to_numpy()
+            if at.any():
+                rows = part[at]
+                errors = [rows["difference"] - rows["CI low"], rows["CI high"] - rows["difference"]]
+                ax.errorbar(rows["difference"], y[at], xerr=errors, fmt="o", color=color, capsize=3, label=verdict)
+        ax.axvline(0, color="black", linewidth=1)
+        ax.set(xlim=(low - margin, high + margin), yticks=y, yticklabels=texts, ylim=(len(part) - 0.5, -0.5))
+        ax.set_title(" ", fontsize=FONT_POINTS)  # its room kept; its text placed once the layout is done
+        ax.grid(axis="x", alpha=0.3)
+    handles = [
+        plt.Line2D([], [], color=color, marker="o", linestyle="", label=verdict)
+        for verdict, color in VERDICT_COLORS.items()
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
+    fig.supxlabel(xlabel, fontsize=FONT_POINTS, y=0.035)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    for ax, name in zip(axes.flat, groups, strict=True):  # each title from the figure's left edge
+        box = ax.get_position()
+        ax.set_title(str(name), fontsize=FONT_POINTS, fontweight="bold", ha="left", x=(0.01 - box.x0) / box.width)
+    return fig

@@ -210,7 +210,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from greedy.pipeline.cluster import ClusterUnavailable, TlsFiles, check_address
-    from greedy.pipeline.dispatch import efficiency_line, run_study
+    from greedy.pipeline.dispatch import check_used_results, efficiency_line, run_study
     from greedy.pipeline.manifest import apply_overrides, exploration, load_study, parse_overrides
     from greedy.pipeline.publish import StudyBusy
     from greedy.pipeline.runner import ExperimentFailed
@@ -238,6 +238,11 @@ def _run(args: argparse.Namespace) -> int:
         # Exploring never touches the published study: the run gets a folder of its own.
         study = exploration(study, experiments, overrides)
         print(f"greedy: a run with other parameters: its notebooks and results go to {study.book_dir}", file=sys.stderr)
+    try:
+        check_used_results(study, experiments)
+    except ValueError as err:
+        print(f"greedy: error: {err}", file=sys.stderr)
+        return 2
     tls = TlsFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
     started = time.perf_counter()
     try:

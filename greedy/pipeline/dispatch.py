@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from greedy.pipeline import publish
-from greedy.pipeline.manifest import Experiment, Study
+from greedy.pipeline.manifest import Experiment, Study, in_waves
 from greedy.pipeline.runner import Outcome, execute, is_up_to_date, last_seconds
 
 if TYPE_CHECKING:
@@ -149,16 +149,33 @@ def run_study(
     One run at a time per book folder: first, publications that a killed run committed are completed
     and uncommitted staging is dropped.
     """
+    check_used_results(study, experiments)
+    done: dict[str, Outcome] = {}
     with publish.exclusive_run(study.book_dir):
         publish.recover(study.book_dir, discard_incomplete=True)
-        if not (workers or scheduler):
-            return _run_serially(study, experiments, force)
-        # Up-to-date experiments are skipped here, so a run with nothing to do starts no cluster.
-        todo = [e for e in experiments if force or not is_up_to_date(e, study)]
-        options = {"workers": workers, "scheduler": scheduler, "connect_timeout": connect_timeout, "tls": tls}
-        ran = run_on_dask(study, todo, force=force, **options) if todo else []
-    done = {o.name: o for o in ran}
+        # An experiment runs after those it uses (whose results may change in an earlier wave).
+        for wave in in_waves(experiments):
+            if not (workers or scheduler):
+                ran = _run_serially(study, wave, force)
+            else:
+                # Up-to-date experiments are skipped here, so a wave with nothing to do starts no cluster.
+                todo = [e for e in wave if force or not is_up_to_date(e, study)]
+                options = {"workers": workers, "scheduler": scheduler, "connect_timeout": connect_timeout, "tls": tls}
+                ran = run_on_dask(study, todo, force=force, **options) if todo else []
+            done |= {o.name: o for o in ran}
     return [done.get(e.name, Outcome(e.name, "skipped", 0.0)) for e in experiments]
+
+
+def check_used_results(study: Study, experiments: list[Experiment]) -> None:
+    """Refuse, before any work, an experiment whose used experiment neither runs now nor has published results."""
+    selected = {e.name for e in experiments}
+    for exp in experiments:
+        for name in exp.uses:
+            if name not in selected and not (study.book_dir / publish.RUN_RECORD.format(name=name)).is_file():
+                raise ValueError(
+                    f"experiment {exp.name!r} uses {name!r}, which has no published results in {study.book_dir}: "
+                    f"run both (greedy run {name} {exp.name})"
+                )
 
 
 def efficiency_line(outcomes: Sequence[Outcome], workers: int, wall_seconds: float) -> str | None:

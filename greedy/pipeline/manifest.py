@@ -15,7 +15,7 @@ from greedy.pipeline.parameters import check_values, declared_parameters
 MANIFEST = "study.yml"
 NAME_PATTERN = "^[a-z][a-z0-9_]*$"
 PACKAGE_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
-EXPERIMENT_KEYS = ("notebook", "parameters", "title")
+EXPERIMENT_KEYS = ("notebook", "parameters", "title", "uses")
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -35,6 +35,12 @@ SCHEMA = {
                     "notebook": {"type": "string", "pattern": r"\.ipynb$"},
                     "parameters": {"type": "object"},
                     "title": {"type": "string"},
+                    # experiments whose results CSVs this one's notebook reads (run before it)
+                    "uses": {
+                        "type": "array",
+                        "uniqueItems": True,
+                        "items": {"type": "string", "pattern": NAME_PATTERN},
+                    },
                 },
             },
         },
@@ -49,6 +55,7 @@ class Experiment:
     parameters: dict[str, object] = field(default_factory=dict)
     title: str = ""
     declared: dict[str, object] = field(default_factory=dict)  # the notebook's parameters and defaults
+    uses: tuple[str, ...] = ()  # experiments whose results this one reads
 
     def output_notebook(self, book_dir: Path) -> Path:
         """Where the executed notebook lands (what the book renders)."""
@@ -140,8 +147,43 @@ def load_study(root: str | Path = ".", manifest: str = MANIFEST) -> Study:
         declared = declared_parameters(notebook)
         parameters = dict(spec.get("parameters") or {})
         check_values(name, parameters, declared)
-        experiments[name] = Experiment(name, notebook, parameters, spec.get("title", name), declared)
+        uses = tuple(spec.get("uses", ()))
+        experiments[name] = Experiment(name, notebook, parameters, spec.get("title", name), declared, uses)
+    _check_uses(experiments)
     return Study(root, book_dir, experiments, tuple(raw.get("library", ("greedy",))))
+
+
+def _check_uses(experiments: dict[str, Experiment]) -> None:
+    """Every used experiment exists, and none uses itself, directly or through others."""
+    for exp in experiments.values():
+        unknown = [u for u in exp.uses if u not in experiments]
+        if unknown:
+            raise ValueError(
+                f"experiment {exp.name!r}, key 'uses': {unknown} are not experiments of the manifest "
+                f"(accepted: {', '.join(n for n in experiments if n != exp.name)})"
+            )
+    for exp in experiments.values():
+        frontier, seen = list(exp.uses), set()
+        while frontier:
+            name = frontier.pop()
+            if name == exp.name:
+                raise ValueError(f"experiment {exp.name!r}, key 'uses': it uses itself, directly or through others")
+            if name not in seen:
+                seen.add(name)
+                frontier += experiments[name].uses
+
+
+def in_waves(experiments: list[Experiment]) -> list[list[Experiment]]:
+    """``experiments`` in waves: each after every experiment of this list that it uses."""
+    names = {e.name for e in experiments}
+    done: set[str] = set()
+    waves, left = [], list(experiments)
+    while left:
+        wave = [e for e in left if all(u in done or u not in names for u in e.uses)]
+        waves.append(wave)
+        done |= {e.name for e in wave}
+        left = [e for e in left if e.name not in done]
+    return waves
 
 
 def parse_overrides(items: list[str]) -> dict[str, object]:
@@ -163,7 +205,7 @@ def apply_overrides(experiments: list[Experiment], overrides: dict[str, object])
     out = []
     for exp in experiments:
         check_values(exp.name, overrides, exp.declared)
-        out.append(Experiment(exp.name, exp.notebook, {**exp.parameters, **overrides}, exp.title, exp.declared))
+        out.append(replace(exp, parameters={**exp.parameters, **overrides}))
     return out
 
 

@@ -2,8 +2,9 @@
 
 The findings (``book/readme_findings.md``) are MyST, included as is by the book's introduction: a
 number is cross-document glue, ``{glue:text}`NOTEBOOK.ipynb::KEY:FORMAT```, a chapter a link to its
-notebook, a figure a ``{numref}``. ``greedy readme`` renders them into the README between the two
-markers (numbers filled in, links pointed into ``book/``, figure references dropped), so the README
+notebook, a figure a ``{numref}``, a glossary term ``{term}``. ``greedy readme`` renders them into the
+README between the two markers (numbers filled in, links pointed into ``book/``, figure references
+dropped, terms as plain words), so the README
 and the book say the same; ``greedy readme --check`` fails when the README is out of date.
 """
 
@@ -20,6 +21,7 @@ END = "<!-- findings:end -->"
 _PLACEHOLDER = re.compile(r"\{glue:text\}`([\w.-]+\.ipynb)::(\w+)(?::([^`]*))?`")
 _CHAPTER_LINK = re.compile(r"\]\(([\w-]+\.ipynb)\)")
 _FIGURE_REFERENCE = re.compile(r",?\s*\{numref\}`[^`]*`")
+_TERM = re.compile(r"\{term\}`([^`<]*?)\s*(?:<[^>]*>)?`")  # a glossary term: its text, plain
 _RECORD = "application/papermill.record/text/plain"
 
 
@@ -56,6 +58,7 @@ def render(template: str, book_dir: Path) -> str:
 
     text = _PLACEHOLDER.sub(value, template)
     text = _FIGURE_REFERENCE.sub("", text)
+    text = _TERM.sub(lambda m: m.group(1), text)
     return _CHAPTER_LINK.sub(lambda m: f"]({book_dir.name}/{m.group(1)})", text)
 
 

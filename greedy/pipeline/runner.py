@@ -171,7 +171,7 @@ def execute(exp: Experiment, study: Study, *, force: bool = False, progress: boo
     # Taken before running: what the outputs are made from, even if a file is edited meanwhile.
     library = staleness.library_folders(study)
     sources = executed_code.snapshot(library)
-    inputs, notebook = staleness.inputs(exp, study.root), staleness.notebook_digest(exp.notebook)
+    inputs, notebook = staleness.inputs(exp, study), staleness.notebook_digest(exp.notebook)
     notebook_names = staleness.notebook_names(exp.notebook)
     with tempfile.TemporaryDirectory(prefix="greedy-trace-") as scratch:
         trace = Path(scratch) / "executed.json"

@@ -89,15 +89,29 @@ def notebook_names(path: Path) -> set[str]:
     return executed_code.code_identifiers("\n".join(source for source, _ in _code_cells(path)))
 
 
-def inputs(exp: Experiment, root: Path) -> dict[str, object]:
-    lock = root / "requirements.lock"
-    return {
+def used_results(exp: Experiment, book_dir: Path) -> dict[str, dict[str, str] | None]:
+    """For each experiment ``exp`` uses: the digest of each results CSV its run published (None: never run)."""
+    used: dict[str, dict[str, str] | None] = {}
+    for name in exp.uses:
+        try:
+            outputs = json.loads((book_dir / publish.RUN_RECORD.format(name=name)).read_text())["outputs"]
+            csvs = [f for f in sorted(outputs) if f.startswith("results/") and f.endswith(".csv")]
+            used[name] = {f: _sha((book_dir / f).read_bytes()) for f in csvs}
+        except (OSError, ValueError, KeyError):
+            used[name] = None
+    return used
+
+
+def inputs(exp: Experiment, study: Study) -> dict[str, object]:
+    lock = study.root / "requirements.lock"
+    found = {
         "notebook_code": notebook_code(exp.notebook),
         "parameters": exp.parameters,
         "lock": _sha(lock.read_bytes()) if lock.exists() else "",
         "python": platform.python_version(),
         "settings": settings(),
     }
+    return found | ({"uses": used_results(exp, study.book_dir)} if exp.uses else {})
 
 
 def _entries_changed(what: str, old: dict, new: dict) -> list[str]:
@@ -114,6 +128,12 @@ def _input_changes(recorded: dict, current: dict) -> list[str]:
     if recorded.get("python") != current["python"]:
         why.append(f"Python {recorded.get('python')} -> {current['python']}")
     why += _entries_changed("setting", recorded.get("settings", {}), current["settings"])
+    used_before, used_now = recorded.get("uses", {}), current.get("uses", {})
+    for name in sorted(used_before | used_now):
+        if used_now.get(name) is None:
+            why.append(f"uses {name}, which has no published results here")
+        elif used_before.get(name) != used_now[name]:
+            why.append(f"uses {name}, whose results changed")
     return why
 
 
@@ -149,7 +169,7 @@ def state(exp: Experiment, study: Study) -> State:
     if record.get("library_code_version") != LIBRARY_CODE_VERSION:
         return State(["its run record predates the record of module statements by the names read"])
     current = executed_code.snapshot(library_folders(study))
-    why = _input_changes(record["inputs"], inputs(exp, study.root))
+    why = _input_changes(record["inputs"], inputs(exp, study))
     why += executed_code.changes(record["library_code"], current, notebook_names(exp.notebook))
     return State(why, rerender=record.get("notebook") != notebook_digest(exp.notebook))
 
