@@ -62,12 +62,14 @@ unit: setup
 	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests/test_keras_engine.py tests/test_tutorial.py
 
 # nbval re-executes copies of the executed notebooks in a scratch folder, so the records they
-# write on the way do not overwrite book/results. The notebooks run in NBVAL_PARTS groups side by
+# write on the way do not overwrite book/results; the published records are copied there first, for
+# the notebooks that read other chapters' (study.yml's `uses`; records are written atomically). The notebooks run in NBVAL_PARTS groups side by
 # side (balanced by their last run times: `greedy partition`), each group's kernels on a core of
 # their own as the study's workers are (two notebooks sharing both cores ran slower).
 NBVAL_PARTS ?= $(shell nproc 2>/dev/null || echo 1)
 nbval: setup
 	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && mkdir $$scratch/results && \
+	  cp book/results/*.csv $$scratch/results/ && \
 	  $(BIN)/greedy partition $(NBVAL_PARTS) > $$scratch/parts && cd $$scratch && \
 	  pin=$$(command -v taskset > /dev/null && echo yes); pids=""; i=0; \
 	  while read -r cores notebooks; do \
