@@ -32,6 +32,9 @@ MODULES: dict[str, list[str]] = {
     "greedy/analysis/diagnostics.py": ["tests/test_guards.py", "tests/test_studies.py"],
     "greedy/learning/tuning.py": ["tests/test_guards.py", "tests/test_families.py", "tests/test_tuning.py"],
     "greedy/analysis/well_trained.py": ["tests/test_well_trained.py"],
+    "greedy/analysis/summary.py": ["tests/test_summary.py"],
+    "greedy/learning/held_out.py": ["tests/test_held_out.py"],
+    "greedy/pipeline/executed_code.py": ["tests/test_staleness.py"],
     "greedy/learning/data.py": ["tests/test_data.py", "tests/test_config.py"],
     "greedy/learning/jax_engine/scores.py": ["tests/test_guards.py", "tests/test_jax_engine.py"],
     "greedy/learning/jax_engine/fit.py": [
@@ -52,6 +55,13 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
     ),
     ("greedy/analysis/stats.py", "core/ReplaceComparisonOperator_Eq_LtE", 0): (
         "mean_ci's `if n == 0` -> `if n <= 0`: n is a length, never negative"
+    ),
+    ("greedy/analysis/summary.py", "core/ReplaceBinaryOperator_BitAnd_Mul", 1): (
+        "better_budget's `(a == b) & chosen` -> `(a == b) * chosen`: the product of two boolean Series is their "
+        "logical and"
+    ),
+    ("greedy/analysis/summary.py", "core/ReplaceBinaryOperator_BitOr_RShift", 0): (
+        "an annotation (`str | None` -> `str >> None`): with `from __future__ import annotations` it is never evaluated"
     ),
 }
 

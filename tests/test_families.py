@@ -88,10 +88,16 @@ def test_verdict_decides_by_holm_adjusted_p_values_not_raw_ones():
             {"data": "d", "minus": families.EQUAL_BUDGET_LABEL, "label": "rbm", "difference": 0.01, "p": 0.5},
         ]
     )
+    comparisons = comparisons.assign(label=comparisons.label + ", fine-tuned")
     text = families.families_verdict(summary, with_holm(comparisons), 4)
-    assert "rbm 0.900 > autoencoder 0.800 > none 0.700 > supervised 0.600" in text
-    assert "Ahead of no pretraining: rbm; behind it: supervised." in text
-    assert "Ahead of no pretraining, equal budget: none; behind it: none." in text
+    assert "**d, depth 4, 20 seeds.** Without pretraining: none 0.700." in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "fine-tuned |" in line]
+    # By mean test accuracy; one cell per network without pretraining, from the Holm-adjusted p-values.
+    assert rows == [
+        "| rbm | fine-tuned | 0.900 | ahead | no difference detected |",
+        "| autoencoder | fine-tuned | 0.800 | no difference detected | not compared |",
+        "| supervised | fine-tuned | 0.600 | behind | not compared |",
+    ]
     assert "over the chapter's 4 paired tests" in text
     assert "ordered as in their MNIST table" not in text  # concordant pairs of point estimates are not evidence
 

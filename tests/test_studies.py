@@ -142,9 +142,14 @@ def test_baselines_see_the_labeled_rows_only_as_labeled():
         "no detectable difference at every label."
     )
     everywhere = table.assign(**{"CI low": 0.01, "CI high": 0.02})
+    # Empty clauses are left out, not written as "at no label count".
     assert baseline_verdict(everywhere, "X").endswith(
-        "at 1, 3 labels per class and with every label; behind at no label count; "
-        "no detectable difference at no label count."
+        "ahead (paired 95% CI above zero) at 1, 3 labels per class and with every label."
+    )
+    nowhere = table.assign(**{"CI low": -0.02, "CI high": -0.01})
+    assert baseline_verdict(nowhere, "X") == (
+        "X against the best baseline at each label count: never ahead (no paired 95% CI above zero); "
+        "behind at 1, 3 labels per class and with every label."
     )
 
 

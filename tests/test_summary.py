@@ -59,19 +59,26 @@ def test_families_rows_take_the_better_budget_by_validation():
     [row] = summary.families_rows(records, tuning)
     assert row["against"] == "no pretraining" and row["pretraining"] == "RBM greedy + fine-tuning"
     assert row["difference"] == pytest.approx(0.10, abs=0.02) and row["data"] == "MNIST-1D"
+    # With the equal budget the better on validation rows, it alone is the alternative (not "none" as well).
+    [row] = summary.families_rows(records, tuning.assign(validation_accuracy=[0.6, 0.7, 0.1]))
+    assert row["against"] == "no pretraining, equal budget" and row["difference"] == pytest.approx(0.05, abs=0.02)
     assert summary.better_budget(tuning.assign(validation_accuracy=[0.6, 0.7, 0.1]), "mnist1d") == "none_equal_budget"
 
 
-def test_label_scarcity_rows_need_both_methods_at_a_label_count():
+def test_label_scarcity_rows_need_both_methods_at_a_label_count_and_keep_their_order():
+    def arm(value, method, k):
+        return _arm(value, method=method, data="digits", labeled_per_class=k, depth=4.0)
+
     records = pd.concat(
         [
-            _arm(0.5, method=summary.FEW_LABELS_PRETRAINED, data="digits", labeled_per_class="1", depth=4.0),
-            _arm(0.7, method=summary.FEW_LABELS_AGAINST, data="digits", labeled_per_class="1", depth=np.nan),
-            _arm(0.9, method=summary.FEW_LABELS_PRETRAINED, data="digits", labeled_per_class="all", depth=4.0),
+            arm(0.9, summary.FEW_LABELS_PRETRAINED, "all"),  # no label spreading with every label: no row
+            *(arm(0.5, summary.FEW_LABELS_PRETRAINED, k) for k in ("1", "3", "10")),
+            *(arm(0.7, summary.FEW_LABELS_AGAINST, k).assign(depth=np.nan) for k in ("1", "3", "10")),
         ]
     )
-    [row] = summary.label_scarcity_rows(records)
-    assert row["labels"] == "1 per class" and row["depth"] == 4 and row["difference"] < -0.15
+    rows = summary.label_scarcity_rows(records)
+    assert [r["labels"] for r in rows] == ["1 per class", "3 per class", "10 per class"]  # as the chapter ran them
+    assert rows[0]["depth"] == 4 and rows[0]["difference"] < -0.15
 
 
 def test_blobs_rows_compare_with_each_tuned_network_at_the_deepest_depth():
@@ -164,6 +171,9 @@ def test_the_short_answers_claims_are_checked_against_the_numbers():
     ]
     assert summary.broken_claims(_claims_table(row3={"verdict": "no difference detected"})) == [
         "on sigmoid networks with every label, fine-tuned pretraining helps in most rows and hurts in none"
+    ]
+    assert summary.broken_claims(_claims_table(row5={"verdict": "no difference detected"})) == [
+        "on the blobs, supervised greedy beats the same sigmoid network trained end to end"
     ]
     assert summary.broken_claims(_claims_table(row6={"verdict": "helps"})) == [
         "on the blobs, supervised greedy never beats batch normalization",

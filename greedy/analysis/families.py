@@ -249,29 +249,44 @@ def families_study(
     return pd.concat(records, ignore_index=True), pd.concat(tables, ignore_index=True)
 
 
-def families_verdict(summary: pd.DataFrame, comparisons: pd.DataFrame, depth: int, alpha: float = 0.05) -> str:
-    """Markdown sentences, one paragraph per data set, computed from the summary and the paired comparisons.
-
-    The order of the trained networks (fine-tuned or end to end) by mean test accuracy, and which
-    pretrained networks beat or trail each network trained without pretraining at a Holm-adjusted
-    p-value below ``alpha`` (the comparisons' ``p (Holm)``, over the chapter's whole family of tests).
+def families_verdict(
+    summary: pd.DataFrame, comparisons: pd.DataFrame, depth: int, alpha: float = 0.05, titles: dict | None = None
+) -> str:
+    """Markdown, one block per data set, computed from the summary and the paired comparisons: the means of
+    the networks trained without pretraining, then a table of every pretrained network (by mean test
+    accuracy) saying whether it is ahead of, behind or level with each of them, decided where the
+    Holm-adjusted p-value (``p (Holm)``, over the chapter's whole family of tests) is below ``alpha``.
+    ``titles``: how to name each data set (by default, as the ``data`` column does).
     """
-    paragraphs = []
-    n_tests = len(comparisons)
+    outcome = {1: "ahead", -1: "behind", 0: "no difference detected"}
+    decided = comparisons.assign(outcome=holm_direction(comparisons, alpha).map(outcome))
+    blocks = []
     for dataset, part in summary.groupby("data", sort=False):
-        trained = part[part.scored != "frozen"].sort_values("mean", ascending=False)
-        order = " > ".join(f"{r['label']} {r['mean']:.3f}" for r in trained.to_dict("records"))
-        against = []
-        for reference in REFERENCES.values():
-            rows = comparisons[(comparisons.data == dataset) & (comparisons.minus == reference)]
-            direction = holm_direction(rows, alpha)
-            better = ", ".join(rows.label[direction > 0]) or "none"
-            worse = ", ".join(rows.label[direction < 0]) or "none"
-            against.append(f"Ahead of {reference}: {better}; behind it: {worse}.")
-        n = int(part.n.min())
-        paragraphs.append(
-            f"**{dataset}, depth {depth}, {n} seeds.** Trained networks by mean test accuracy: {order}. "
-            f"{' '.join(against)} (Ahead or behind: Holm-adjusted p below {alpha:g} over the chapter's "
-            f"{n_tests} paired tests.)"
+        references = part[part.family.isin(REFERENCES)]
+        means = "; ".join(f"{r['label']} {r['mean']:.3f}" for r in references.to_dict("records"))
+        lines = [
+            "| pretrained network | scored | mean test accuracy | "
+            + " | ".join(f"against {reference}" for reference in REFERENCES.values())
+            + " |",
+            "|---|---|---|" + "---|" * len(REFERENCES),
+        ]
+        pretrained = part[~part.family.isin(REFERENCES)].sort_values("mean", ascending=False)
+        for r in pretrained.to_dict("records"):
+            cells = []
+            for reference in REFERENCES.values():
+                match = decided[
+                    (decided.data == dataset)
+                    & (decided.minus == reference)
+                    & (decided.label == f"{r['label']}, {r['scored']}")
+                ]
+                cells.append(str(match.outcome.iloc[0]) if len(match) else "not compared")
+            lines.append(f"| {r['label']} | {r['scored']} | {r['mean']:.3f} | " + " | ".join(cells) + " |")
+        title = (titles or {}).get(str(dataset), str(dataset))
+        blocks.append(
+            f"**{title}, depth {depth}, {int(part.n.min())} seeds.** Without pretraining: {means}.\n\n"
+            + "\n".join(lines)
         )
-    return "\n\n".join(paragraphs)
+    blocks.append(
+        f"Ahead or behind: Holm-adjusted p below {alpha:g} over the chapter's {len(comparisons)} paired tests."
+    )
+    return "\n\n".join(blocks)

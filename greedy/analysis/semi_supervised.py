@@ -144,10 +144,12 @@ def baseline_verdict(table: pd.DataFrame, pretrained_label: str) -> str:
     ahead = [str(r["labels per class"]) for r in table.to_dict("records") if r["CI low"] > 0]
     behind = [str(r["labels per class"]) for r in table.to_dict("records") if r["CI high"] < 0]
     level = [str(r["labels per class"]) for r in table.to_dict("records") if r["CI low"] <= 0 <= r["CI high"]]
-    return (
-        f"{pretrained_label} against the best baseline at each label count: ahead (paired 95% CI above zero) "
-        f"at {_at(ahead)}; behind at {_at(behind)}; no detectable difference at {_at(level)}."
-    )
+    clauses = [
+        f"ahead (paired 95% CI above zero) at {_at(ahead)}" if ahead else "never ahead (no paired 95% CI above zero)",
+        *([f"behind at {_at(behind)}"] if behind else []),
+        *([f"no detectable difference at {_at(level)}"] if level else []),
+    ]
+    return f"{pretrained_label} against the best baseline at each label count: {'; '.join(clauses)}."
 
 
 def _at(counts: list[str]) -> str:
