@@ -60,6 +60,10 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "better_budget's `(a == b) & chosen` -> `(a == b) * chosen`: the product of two boolean Series is their "
         "logical and"
     ),
+    ("greedy/analysis/summary.py", "core/ReplaceComparisonOperator_Eq_LtE", 6): (
+        "families_rows' `group.family == reference` -> `<=`: the extra rows (other networks without pretraining) "
+        "are never read, since paired_comparison keeps only the rows of the two families it compares"
+    ),
     ("greedy/analysis/summary.py", "core/ReplaceBinaryOperator_BitOr_RShift", 0): (
         "an annotation (`str | None` -> `str >> None`): with `from __future__ import annotations` it is never evaluated"
     ),
