@@ -7,7 +7,7 @@ import pytest
 import greedy
 from greedy.analysis.diagnostics import dead_unit_fractions, input_variance, mark_collapse
 from greedy.analysis.semi_supervised import REGULARIZED
-from greedy.analysis.stats import paired_comparison
+from greedy.analysis.stats import holm, paired_comparison
 from greedy.analysis.studies import (
     autoencoder_dead_units,
     collapse_summary,
@@ -122,35 +122,38 @@ def test_label_scarcity_runs_fewer_seeds_where_labels_are_plentiful():
 
 def test_baselines_see_the_labeled_rows_only_as_labeled():
     """Logistic regression on the k labeled rows fits them; label spreading uses the unlabeled rows too."""
-    from greedy.analysis.semi_supervised import against_best_baseline, baseline_records, baseline_verdict
+    from greedy.analysis.semi_supervised import baseline_records
 
     parts = [greedy.with_labeled_per_class(greedy.digits(random_state=s), 3, random_state=s) for s in range(3)]
     df = baseline_records(parts, range(3))
     assert len(df) == 12 and df.train_accuracy[df.method == "logistic_regression"].eq(1.0).all()
     assert df.test_accuracy.between(0.3, 1).all()
-    best, c = against_best_baseline(df, "logistic_regression")
-    assert best == df.groupby("method").test_accuracy.mean().idxmax() and c.difference.n == 3
-    table = pd.DataFrame(
-        [
-            {"labels per class": "1", "CI low": 0.01, "CI high": 0.02},
-            {"labels per class": "3", "CI low": -0.02, "CI high": -0.01},
-            {"labels per class": "all", "CI low": -0.01, "CI high": 0.01},
-        ]
-    )
-    assert baseline_verdict(table, "X").endswith(
-        "ahead (paired 95% CI above zero) at 1 label per class; behind at 3 labels per class; "
-        "no detectable difference at every label."
-    )
-    everywhere = table.assign(**{"CI low": 0.01, "CI high": 0.02})
-    # Empty clauses are left out, not written as "at no label count".
-    assert baseline_verdict(everywhere, "X").endswith(
-        "ahead (paired 95% CI above zero) at 1, 3 labels per class and with every label."
-    )
-    nowhere = table.assign(**{"CI low": -0.02, "CI high": -0.01})
-    assert baseline_verdict(nowhere, "X") == (
-        "X against the best baseline at each label count: never ahead (no paired 95% CI above zero); "
-        "behind at 1, 3 labels per class and with every label."
-    )
+
+
+def test_the_pretrained_network_is_compared_with_every_baseline_in_one_holm_family():
+    from greedy.analysis.semi_supervised import BASELINES, against_each_baseline, baseline_numbers, baselines_verdict
+
+    rng = np.random.default_rng(0)
+    shifts = {"pretrained": 0.0, "logistic_regression": -0.05, "label_spreading": 0.05, "self_training": 0.0}
+    rows = [
+        {"data": "d", "labeled_per_class": k, "method": method, "seed": seed,
+         "test_accuracy": 0.6 + shift + rng.normal(0, 0.01)}
+        for k in ("1", "all") for method, shift in shifts.items() for seed in range(8)
+        if not (k == "all" and method == "label_spreading")  # not run with every label
+    ]  # fmt: skip
+    table = against_each_baseline(pd.DataFrame(rows), "pretrained")
+    assert len(table) == 5  # 3 baselines at one label, 2 with every label; none picked by its test accuracy
+    np.testing.assert_allclose(table["p (Holm)"], holm(table.p))
+    outcome = dict(zip(zip(table["labels per class"], table.baseline, strict=True), table.outcome, strict=True))
+    assert outcome["1", BASELINES["logistic_regression"]] == "ahead"
+    assert outcome["1", BASELINES["label_spreading"]] == "behind"
+    assert outcome["1", BASELINES["self_training"]] == "no difference detected"
+    numbers = baseline_numbers(table)
+    assert numbers["d_k1_minus_label_spreading_diff"] == pytest.approx(-0.05, abs=0.02)
+    assert numbers["n_baseline_tests"] == 5 and "d_kall_minus_label_spreading_diff" not in numbers
+    text = baselines_verdict(table, "d", "D", "X")
+    assert "| 1 | ahead | behind | no difference detected |" in text
+    assert "| all | ahead | not run | no difference detected |" in text
 
 
 def test_the_few_labels_verdict_follows_the_comparisons():
