@@ -64,6 +64,10 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "families_rows' `group.family == reference` -> `<=`: the extra rows (other networks without pretraining) "
         "are never read, since paired_comparison keeps only the rows of the two families it compares"
     ),
+    ("greedy/learning/held_out.py", "core/ReplaceComparisonOperator_Eq_GtE", 0): (
+        "evaluation_and_tuning's `name == 'mnist1d'` -> `>=`: check_choice admits only 'mnist1d' and 'digits', "
+        "and 'digits' < 'mnist1d'"
+    ),
     ("greedy/analysis/summary.py", "core/ReplaceBinaryOperator_BitOr_RShift", 0): (
         "an annotation (`str | None` -> `str >> None`): with `from __future__ import annotations` it is never evaluated"
     ),

@@ -68,3 +68,22 @@ def test_bad_names_and_seeds_are_refused_by_name():
         held_out.evaluation_and_tuning("digits", [], [1])
     with pytest.raises(ValueError, match="n_tuning_draws"):
         held_out.mnist1d_tuning_draws(0)
+
+
+def test_each_tuning_draw_is_a_generator_seed_of_its_own(monkeypatch):
+    from greedy.learning.data import from_arrays
+
+    def fake_mnist1d(seed=42):  # a tiny stand-in whose rows say which seed drew them
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(20, 3))
+        y = np.arange(20) % 2
+        return from_arrays(x[:10], y[:10], x[10:], y[10:], name=f"draw {seed}")
+
+    monkeypatch.setattr(held_out, "mnist1d", fake_mnist1d)
+    draws = held_out.mnist1d_tuning_draws(10)
+    assert [d.name.split("[")[0] for d in draws] == [f"draw {held_out.TUNING_DRAW_START + i}" for i in range(10)]
+
+
+def test_mnist1d_evaluation_splits_are_the_published_rows_and_tuning_the_fresh_draws():
+    evaluation, tuning = held_out.evaluation_and_tuning("mnist1d", [0], [7])
+    assert evaluation[0].name.startswith("mnist1d[split 0]") and tuning[0].name.startswith("mnist1d[draw 1000]")
