@@ -24,3 +24,12 @@ def glue_numbers(values: dict[str, object]) -> None:
 
     for key, value in values.items():
         glue(key, plain(value), display=False)
+
+
+def keyed_numbers(table: object, columns: dict[str, str]) -> dict[str, object]:
+    """Glue numbers of a table with a ``key`` column: ``{key}_{suffix}`` for each ``{suffix: column}``."""
+    return {
+        f"{row['key']}_{suffix}": row[column]
+        for row in table.to_dict("records")  # a pandas DataFrame
+        for suffix, column in columns.items()
+    }

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from threadpoolctl import threadpool_limits
 
+from greedy.analysis.glue import keyed_numbers
 from greedy.analysis.stats import holm_direction, paired_comparison, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
@@ -164,19 +165,16 @@ def against_each_baseline(records: pd.DataFrame, pretrained: str, alpha: float =
 def baseline_numbers(table: pd.DataFrame) -> dict[str, float]:
     """Glue numbers of an ``against_each_baseline`` table: ``{key}_diff`` (and ``_low``, ``_high``), ``_a``,
     ``_b``, ``_n``, ``_p_holm``, and ``n_baseline_tests``."""
-    numbers: dict[str, float] = {"n_baseline_tests": len(table)}
-    for row in table.to_dict("records"):
-        key = row["key"]
-        numbers |= {
-            f"{key}_diff": row["difference"],
-            f"{key}_diff_low": row["CI low"],
-            f"{key}_diff_high": row["CI high"],
-            f"{key}_a": row["pretrained"],
-            f"{key}_b": row["baseline accuracy"],
-            f"{key}_n": row["n"],
-            f"{key}_p_holm": row["p (Holm)"],
-        }
-    return numbers
+    columns = {
+        "diff": "difference",
+        "diff_low": "CI low",
+        "diff_high": "CI high",
+        "a": "pretrained",
+        "b": "baseline accuracy",
+        "n": "n",
+        "p_holm": "p (Holm)",
+    }
+    return {"n_baseline_tests": len(table)} | keyed_numbers(table, columns)
 
 
 def baselines_verdict(table: pd.DataFrame, data: str, title: str, pretrained_label: str) -> str:

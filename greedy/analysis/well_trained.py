@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from greedy.analysis.families import Family, scored_as, trained_with
+from greedy.analysis.glue import keyed_numbers
 from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, simultaneous_level, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int
@@ -221,16 +222,8 @@ def verdict(comparisons: pd.DataFrame, alpha: float = 0.05) -> str:
 def comparison_numbers(comparisons: pd.DataFrame, alpha: float = 0.05) -> dict[str, float]:
     """Glue numbers per comparison: ``{key}_diff``, ``_low``, ``_high``, ``_p_holm``, ``_n``, and how many
     comparisons put pretraining ahead or behind at Holm-adjusted p below ``alpha``."""
-    numbers: dict[str, float] = {}
-    for row in comparisons.to_dict("records"):
-        k = row["key"]
-        numbers |= {
-            f"{k}_diff": row["difference"],
-            f"{k}_low": row["CI low"],
-            f"{k}_high": row["CI high"],
-            f"{k}_p_holm": row["p (Holm)"],
-            f"{k}_n": row["n"],
-        }
+    columns = {"diff": "difference", "low": "CI low", "high": "CI high", "p_holm": "p (Holm)", "n": "n"}
+    numbers = keyed_numbers(comparisons, columns)
     direction = holm_direction(comparisons, alpha)
     numbers["n_ahead"] = int((direction > 0).sum())
     numbers["n_behind"] = int((direction < 0).sum())
