@@ -18,10 +18,10 @@ import pandas as pd
 
 from greedy.analysis.stats import holm_direction, paired_comparison, with_holm
 from greedy.analysis.well_trained import PRETRAINED, WELL_TRAINED, best_well_trained
+from greedy.learning.data import DATASET_TITLES
 
 ALPHA = 0.05
 VERDICTS = {1: "helps", 0: "no difference detected", -1: "hurts"}
-TITLES = {"mnist1d": "MNIST-1D", "digits": "digits"}
 
 
 def _row(
@@ -79,7 +79,7 @@ def families_rows(records: pd.DataFrame, tuning: pd.DataFrame) -> list[dict]:
     for data, group in records[records.depth == depth].groupby("data", sort=False):
         reference = better_budget(tuning, data)
         against = group[group.family == reference].label.iloc[0]
-        condition = {"data": TITLES[data], "labels": "every label", "activation": "sigmoid", "depth": depth}
+        condition = {"data": DATASET_TITLES[data], "labels": "every label", "activation": "sigmoid", "depth": depth}
         for family, part in group[group.scored == "fine-tuned"].groupby("family", sort=False):
             both = pd.concat([part, group[group.family == reference]])
             pretraining = f"{part.label.iloc[0]} + fine-tuning"
@@ -99,7 +99,7 @@ def label_scarcity_rows(records: pd.DataFrame) -> list[dict]:
         if set(group.method) != {FEW_LABELS_PRETRAINED, FEW_LABELS_AGAINST}:
             continue
         depth = int(group[group.method == FEW_LABELS_PRETRAINED].depth.iloc[0])
-        condition = {"data": TITLES[data], "labels": f"{k} per class", "activation": "sigmoid", "depth": depth}
+        condition = {"data": DATASET_TITLES[data], "labels": f"{k} per class", "activation": "sigmoid", "depth": depth}
         pretraining = "autoencoder greedy + fine-tuning"
         rows.append(
             _row(
