@@ -163,10 +163,11 @@ def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
 USES = ("well_trained", "families", "label_scarcity", "fair_comparison")
 
 
-def _rows_of(table: pd.DataFrame, chapter: str, **where: object) -> pd.DataFrame:
-    part = table[table.chapter == chapter]
+def _rows_of(table: pd.DataFrame, chapter: str | None = None, **where: object) -> pd.DataFrame:
+    """The rows of ``chapter`` (every chapter's if None) whose columns hold the values (or one of them) in ``where``."""
+    part = table if chapter is None else table[table.chapter == chapter]
     for column, value in where.items():
-        part = part[part[column] == value]
+        part = part[part[column].isin(value if isinstance(value, list | tuple | set) else [value])]
     return part
 
 
@@ -214,10 +215,7 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _verdicts(table: pd.DataFrame, chapter: str | None = None, **where: object) -> set[str]:
-    part = table if chapter is None else _rows_of(table, chapter)
-    for column, value in where.items():
-        part = part[part[column].isin(value if isinstance(value, list | tuple | set) else [value])]
-    return set(part.verdict)
+    return set(_rows_of(table, chapter, **where).verdict)
 
 
 def _sigmoid_stays_below_well_trained(table: pd.DataFrame) -> bool:
