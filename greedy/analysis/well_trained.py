@@ -28,7 +28,6 @@ from greedy.learning.records import to_frame
 from greedy.learning.stages import check_depths
 from greedy.learning.tuning import tune_extending
 
-# Generator seeds of the tuning draws (the published data is the generator's seed 42).
 # Adam's stated grids, extended one step at a time past an edge the choice lands on (tune_extending).
 LEARNING_RATES = [0.001, 0.003, 0.01]
 FINE_TUNE_RATES = [0.0003, 0.001, 0.003]
