@@ -128,4 +128,6 @@ def test_comparisons_against_no_pretraining_are_one_holm_family_over_both_data_s
     assert len(table) == 8  # 2 data sets x 2 pretrained arms x 2 references
     np.testing.assert_allclose(table["p (Holm)"], holm(table.p))  # adjusted over the whole family, not per data set
     assert numbers["mnist1d_supervised_fine_tuned_minus_none_p_holm"] == table["p (Holm)"].iloc[0]
+    assert table.key.is_unique
+    assert all(numbers[f"{r['key']}_p_holm"] == r["p (Holm)"] for r in table.to_dict("records"))
     assert (table["p (Holm)"] >= table.p).all()

@@ -15,7 +15,7 @@ from greedy.analysis.stats import mean_ci
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import with_labeled_per_class
-from greedy.learning.jax_engine import fit
+from greedy.learning.jax_engine import fit, programs
 from greedy.learning.mlp import accuracy
 from greedy.learning.records import to_frame
 
@@ -183,6 +183,28 @@ def test_release_compiled_drops_the_programs_and_changes_no_number(blob_data):
     assert before[cols].equals(to_frame(after)[cols])
 
 
+def test_the_engine_bounds_its_own_compiled_programs_and_changes_no_number(blob_data, monkeypatch):
+    config = SHORT.with_(n_added_layers=1)
+    columns = ["depth", "seed", "train_accuracy", "test_accuracy", "final_loss"]
+
+    def each_depth() -> tuple[list, list[int]]:
+        frames, held = [], []
+        for depth in (2, 3, 4, 5):  # each depth compiles programs of its own
+            frames.append(to_frame(jax_engine.end_to_end(blob_data, config, [0, 1], depths=[depth]))[columns])
+            held.append(programs.compiled_programs())
+        return frames, held
+
+    jax_engine.release_compiled()
+    unbounded, held_unbounded = each_depth()
+    assert held_unbounded == sorted(held_unbounded) and held_unbounded[-1] > held_unbounded[0]  # they pile up
+    jax_engine.release_compiled()
+    monkeypatch.setattr(programs, "MAX_COMPILED_PROGRAMS", held_unbounded[0])
+    bounded, held = each_depth()
+    assert max(held) <= held_unbounded[0]  # the earlier depths' programs were released, by the engine itself
+    assert all(a.equals(b) for a, b in zip(unbounded, bounded, strict=True))
+    jax_engine.release_compiled()
+
+
 RELEASE = """
 import json, psutil
 from greedy.learning import jax_engine
@@ -272,7 +294,7 @@ import json, os, sys
 os.sched_setaffinity(0, json.loads(sys.argv[1]))  # before JAX starts its threads
 import greedy
 from greedy.learning import jax_engine
-from greedy.learning.jax_engine import fit
+from greedy.learning.jax_engine import fit, programs
 data = greedy.digits()
 parts = [greedy.with_labeled_per_class(data, 3, random_state=s) for s in (0, 1)]
 cfg = greedy.TrainConfig(width=32, epochs=3, head_epochs=3, n_added_layers=1, fine_tune_epochs=3)

@@ -29,13 +29,22 @@ def test_differences_figure_shows_every_interval_and_zero():
         assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
 
 
+def test_differences_are_drawn_on_a_linear_axis_unless_asked():
+    table = pd.DataFrame(
+        {"config": ["a", "a"], "label": ["x", "y"], "difference": [-0.06, 0.004],
+         "CI low": [-0.08, -0.002], "CI high": [-0.04, 0.01]}
+    )  # fmt: skip
+    assert differences_figure(table, "config", "label", "a minus b").axes[0].get_xscale() == "linear"
+    assert differences_figure(table, "config", "label", "a minus b", symlog=True).axes[0].get_xscale() == "symlog"
+
+
 def test_long_comparison_labels_wrap_and_ticks_read_as_plain_decimals():
     long = "supervised greedy + fine-tuning minus ReLU MLP + batch norm (best at this depth)"
     table = pd.DataFrame(
         {"config": ["a", "a"], "label": [long, "short"], "difference": [-0.06, 0.004],
          "CI low": [-0.08, -0.002], "CI high": [-0.04, 0.01]}
     )  # fmt: skip
-    fig = differences_figure(table, "config", "label", "a minus b")
+    fig = differences_figure(table, "config", "label", "a minus b", symlog=True)
     fig.canvas.draw()
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -78,3 +87,27 @@ def test_a_few_whole_depths_get_a_tick_each_and_fractional_steps_keep_matplotlib
     fractional = few.assign(depth=few.depth * 0.25)  # left to matplotlib
     fig = facet_bands_figure(fractional, "acc", "panel", "method")
     assert list(fig.axes[0].get_xticks()) != [0.5, 0.75, 1.0]
+
+
+def test_panels_stack_one_per_row_and_the_legend_stays_inside_the_figure():
+    long_names = [f"a method with a long descriptive name number {i}" for i in range(5)]
+    rows = [
+        {"panel": p, "method": m, "depth": d, "seed": s, "acc": 0.5}
+        for p in ("first", "second", "third")
+        for m in long_names
+        for d in (2, 3)
+        for s in range(3)
+    ]
+    fig = facet_bands_figure(pd.DataFrame(rows), "acc", "panel", "method", ceiling=0.9, xlabel="depth (layers)")
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["first", "second", "third"]
+    assert len({round(ax.get_position().x0, 6) for ax in panels}) == 1  # one column
+    assert all(ax.get_position().width > 0.75 for ax in panels)  # each panel about the full width
+    tops = [ax.get_position().y1 for ax in panels]
+    assert tops == sorted(tops, reverse=True)  # first panel on top
+    assert [ax.get_xlabel() for ax in panels] == ["", "", "depth (layers)"]  # named once, under the lowest
+    legend = fig.legends[0]
+    box = legend.get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width  # no wider than the figure: the image keeps its width
+    assert len(legend.get_texts()) == 6  # five methods and the ceiling

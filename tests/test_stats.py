@@ -5,6 +5,7 @@ import pytest
 from greedy.analysis.stats import (
     holm,
     holm_direction,
+    holm_outcome,
     mean_ci,
     paired_comparison,
     rate_ci,
@@ -143,3 +144,4 @@ def test_holm_direction_is_the_sign_of_each_decided_difference():
     table = pd.DataFrame({"difference": [0.02, -0.03, 0.05, -0.01], "p (Holm)": [0.01, 0.04, 0.05, 0.5]})
     assert list(holm_direction(table)) == [1, -1, 0, 0]  # 0.05 is not below 0.05
     assert list(holm_direction(table, alpha=0.1)) == [1, -1, 1, 0]
+    assert list(holm_outcome(table)) == ["ahead", "behind", "no difference detected", "no difference detected"]

@@ -218,7 +218,8 @@ def test_revival_verdict_follows_the_rates():
     assert "**reduces collapse**" in revival_verdict(without, row(0.1, 0.05, 0.2))
     assert "**does not detectably change collapse**" in revival_verdict(without, row(0.75, 0.6, 0.85))
     text = revival_verdict(without, row(0.75, 0.6, 0.85, diverged_any=0.5, d_low=0.35, d_high=0.65))
-    assert "diverge at some stage in 0.50" in text and "selected subset" in text
+    assert "diverge at some stage in 50% of seeds" in text and "selected subset" in text
+    assert "collapse among survivors 75% (60% to 85%, 40 survivors) against 80% (70% to 90%, 40)" in text
     assert "no stack survives" in revival_verdict(without, row(0.0, 0.0, 0.0, survivors=0))
 
 

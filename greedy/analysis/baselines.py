@@ -95,7 +95,6 @@ def fair_comparison(
                 # The greedy stack to a depth trains (depth - 1) stages of one fit's epochs.
                 df = equal_budget_end_to_end(data, result.config, seeds, depths, fits=lambda depth: depth - 1)
                 frames.append(df.assign(config=name, contender="end_to_end_equal_budget", settings="tuned"))
-            jax_engine.release_compiled()  # each activation and architecture compiles programs of its own
     records = pd.concat(frames, ignore_index=True)
     return records.assign(label=records.contender.map(LABELS) + " (" + records.settings + ")"), pd.concat(
         tables, ignore_index=True
@@ -183,7 +182,6 @@ def initialization_comparison(
             frames.append(
                 df.assign(config=f"{activation} + {initializer}", activation=activation, initializer=initializer)
             )
-        jax_engine.release_compiled()
     return pd.concat(frames, ignore_index=True)
 
 

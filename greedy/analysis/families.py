@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from greedy.analysis.baselines import equal_budget_end_to_end
-from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, with_holm
+from greedy.analysis.glue import keyed_numbers
+from greedy.analysis.stats import holm_outcome, paired_comparison, seed_summary, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import PER_SEED_DATASETS, Dataset
@@ -153,7 +154,6 @@ def family_comparison(
             df = equal_budget_end_to_end(data, equal.with_(epochs=config.epochs), seeds, depths, fits=lambda d: d)
             df = df.assign(**trained_with(equal, False)).assign(epochs=df.depth * config.epochs)
             frames.append(df.assign(family="none_equal_budget", label=EQUAL_BUDGET_LABEL, scored="end to end"))
-        jax_engine.release_compiled()
     return pd.concat(frames, ignore_index=True), pd.concat(tables, ignore_index=True)
 
 
@@ -186,12 +186,12 @@ def against_no_pretraining(records: pd.DataFrame, depth: int) -> tuple[pd.DataFr
     (at one fit's epochs, and at the equal budget), paired by seed.
 
     Every row is one test of the chapter's one family: ``p`` (paired t-test) with ``p (Holm)`` beside
-    it, adjusted over all rows (every data set), from which the verdicts are drawn.
-    Glue numbers are keyed ``{data}_{family}_{frozen|fine_tuned}_minus_{none|none_equal_budget}_*``.
+    it, adjusted over all rows (every data set), from which the verdicts are drawn. Each row's ``key``
+    names its glue numbers: ``{data}_{family}_{frozen|fine_tuned}_minus_{none|none_equal_budget}_*``.
     """
     part = records[records.depth == depth]
     part = part.assign(arm=part.family + "/" + part.scored)
-    rows, numbers, prefixes = [], {}, []
+    rows, numbers = [], {}
     for dataset, group in part.groupby("data", sort=False):
         for reference, reference_label in REFERENCES.items():
             for arm in dict.fromkeys(group.arm):
@@ -199,10 +199,11 @@ def against_no_pretraining(records: pd.DataFrame, depth: int) -> tuple[pd.DataFr
                 if family in REFERENCES:
                     continue
                 c = paired_comparison(group, "test_accuracy", "arm", arm, f"{reference}/end to end")
-                prefixes.append(f"{dataset}_{family}_{scored.replace('-', '_')}_minus_{reference}")
-                numbers.update(c.glue_numbers(prefixes[-1]))
+                key = f"{dataset}_{family}_{scored.replace('-', '_')}_minus_{reference}"
+                numbers.update(c.glue_numbers(key))
                 rows.append(
                     {
+                        "key": key,
                         "data": dataset,
                         "minus": reference_label,
                         "label": f"{FAMILIES[family].label}, {scored}",
@@ -210,7 +211,7 @@ def against_no_pretraining(records: pd.DataFrame, depth: int) -> tuple[pd.DataFr
                     }
                 )
     table = with_holm(pd.DataFrame(rows))
-    numbers.update({f"{prefix}_p_holm": p for prefix, p in zip(prefixes, table["p (Holm)"], strict=True)})
+    numbers.update(keyed_numbers(table, {"p_holm": "p (Holm)"}))
     return table, numbers
 
 
@@ -258,8 +259,7 @@ def families_verdict(
     Holm-adjusted p-value (``p (Holm)``, over the chapter's whole family of tests) is below ``alpha``.
     ``titles``: how to name each data set (by default, as the ``data`` column does).
     """
-    outcome = {1: "ahead", -1: "behind", 0: "no difference detected"}
-    decided = comparisons.assign(outcome=holm_direction(comparisons, alpha).map(outcome))
+    decided = comparisons.assign(outcome=holm_outcome(comparisons, alpha))
     blocks = []
     for dataset, part in summary.groupby("data", sort=False):
         references = part[part.family.isin(REFERENCES)]

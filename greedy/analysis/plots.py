@@ -1,8 +1,10 @@
 """The study's figures, drawn for the book's text column and legible on a phone.
 
 Every figure is 6.5 inches wide at 150 dpi with 10-point text (the column shows it about 670 px
-wide, where 10 points stay above 9), multi-panel figures are grids of at most two columns with one
-legend shared below them, and a confidence band never leaves the range its quantity can take.
+wide, where 10 points stay above 9), multi-panel figures stack their panels one per row (a phone shows
+each panel at the full width of its screen) with one legend shared below them inside the figure's width,
+axes are linear unless a caller asks for a log axis (and its caption says why), and a confidence band
+never leaves the range its quantity can take.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ WIDTH_INCHES, DPI, FONT_POINTS = 6.5, 150, 10
 Bounds = tuple[float | None, float | None]
 FRACTION: Bounds = (0.0, 1.0)  # accuracies, rates, fractions of units
 NON_NEGATIVE: Bounds = (0.0, None)  # errors, norms
+# A shared legend below the panels: at most two columns, about 72 characters of 9-point text across.
+LEGEND_COLUMNS, LEGEND_CHARACTERS = 2, 72
 
 
 @contextmanager
@@ -115,23 +119,30 @@ def facet_bands_figure(
     group: str,
     x: str = "depth",
     ylabel: str | None = None,
+    xlabel: str | None = None,
     log_y: bool = False,
     bounds: Bounds = FRACTION,
     ceiling: float | None = None,
     ceiling_label: str = "Bayes-optimal",
     share_y: bool | None = None,
 ):
-    """One panel per value of ``facet`` (two columns); in each, mean and 95% CI band of ``value`` per ``group``.
+    """One panel per value of ``facet``, one panel per row; in each, mean and 95% CI band of ``value`` per
+    ``group``, with one legend below the panels.
 
     ``ceiling``, if given, is drawn in every panel as a dashed line (a reference such as the Bayes rate).
     Panels share their y axis unless ``share_y`` is False (by default they do, except on a log scale).
     """
+    import textwrap
+
     facets = list(dict.fromkeys(df[facet]))
-    cols = min(2, len(facets))
-    rows = math.ceil(len(facets) / cols)
-    fig, axes = _figure(rows, cols, height=2.6 * rows + 0.9, sharey=(not log_y) if share_y is None else share_y)
     groups = sorted(df[group].unique())
-    for ax, name in zip(axes.flat, facets, strict=False):
+    entries = len(groups) + (ceiling is not None)
+    legend_columns = min(LEGEND_COLUMNS, entries)
+    fig, axes = _figure(
+        len(facets), 1, height=2.2 * len(facets) + 0.25 * math.ceil(entries / legend_columns) + 0.4,
+        sharey=(not log_y) if share_y is None else share_y,
+    )  # fmt: skip
+    for ax, name in zip(axes.flat, facets, strict=True):
         part = df[df[facet] == name]
         for i, g in enumerate(groups):
             s = summarize(part[part[group] == g], value, [x])
@@ -146,21 +157,21 @@ def facet_bands_figure(
         if ceiling is not None:
             ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label=ceiling_label)
         ax.set_title(str(name))
-        ax.set(xlabel=x, ylabel=ylabel or value)
+        ax.set(ylabel=ylabel or value)
         steps = np.sort(part[x].unique())
         if len(steps) <= 12 and np.all(steps == np.round(steps)):  # a few whole steps (depths): tick each
             ax.set_xticks(steps)
         if log_y:
             ax.set_yscale("log")
-    for ax in axes.flat[len(facets) :]:
-        ax.set_visible(False)
-    handles, labels = {}, {}
+    handles = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-            labels[label] = label
-    fig.legend(list(handles.values()), list(labels), loc="lower center", ncol=min(3, len(handles)), frameon=False)
-    legend_inches = 0.3 * math.ceil(len(handles) / 3) + 0.1
+    # Labels wrapped to their column's share of the width, so that the legend never widens the image.
+    labels = [textwrap.fill(label, LEGEND_CHARACTERS // legend_columns) for label in handles]
+    legend = fig.legend(list(handles.values()), labels, loc="lower center", ncol=legend_columns, frameon=False)
+    axes.flat[-1].set_xlabel(xlabel or x)  # every panel has the same x: named once, under the lowest
+    legend_inches = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi + 0.05
     fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     return fig
 
@@ -175,12 +186,15 @@ def _decade_ticks(ax, limits: tuple[float, float]) -> None:
     ax.xaxis.set_minor_locator(plt.NullLocator())
 
 
-def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str, label_characters: int = 34):
+def differences_figure(
+    table: pd.DataFrame, facet: str, label: str, xlabel: str, label_characters: int = 34, symlog: bool = False
+):
     """Paired differences with their CIs as horizontal bars, one panel (row) per ``facet``, zero marked.
 
     ``table`` has one row per comparison: ``facet``, ``label``, ``difference``, ``CI low``, ``CI high``.
-    The x axis is symmetric-log (differences span decades); labels wrap at ``label_characters``, so the
-    intervals keep most of the width.
+    The x axis is linear, or with ``symlog`` linear within 0.01 of zero and logarithmic beyond (for
+    differences that span decades; the caption must say so). Labels wrap at ``label_characters``, so
+    the intervals keep most of the width.
     """
     import textwrap  # here, not at the top: a module-level line would stale every chapter that imports plots
 
@@ -190,18 +204,23 @@ def differences_figure(table: pd.DataFrame, facet: str, label: str, xlabel: str,
     lines = max(text.count("\n") + 1 for text in wrapped)
     row_inches = 0.18 * lines + 0.17
     fig, axes = _figure(len(facets), 1, height=len(facets) * (row_inches * len(labels) + 0.7) + 0.5, sharex=True)
-    # One x range for every panel, with room around the extreme intervals on the symmetric-log scale.
+    # One x range for every panel, with room around the extreme intervals.
     low, high = min(float(table["CI low"].min()), 0.0), max(float(table["CI high"].max()), 0.0)
-    limits = (1.6 * low - 0.002, 1.6 * high + 0.002)
+    margin = 0.05 * (high - low)
+    limits = (1.6 * low - 0.002, 1.6 * high + 0.002) if symlog else (low - margin, high + margin)
     for ax, name in zip(axes.flat, facets, strict=True):
         part = table[table[facet] == name].set_index(label).reindex(labels)
         y = np.arange(len(labels))
         errors = [part["difference"] - part["CI low"], part["CI high"] - part["difference"]]
         ax.errorbar(part["difference"], y, xerr=errors, fmt="o", color="C0", capsize=3)
         ax.axvline(0, color="black", linewidth=1)
-        ax.set_xscale("symlog", linthresh=0.01)
-        ax.set(title=str(name), xlim=limits, yticks=y, yticklabels=wrapped)
-        _decade_ticks(ax, limits)
+        ax.set(title=str(name), yticks=y, yticklabels=wrapped)
+        if symlog:
+            ax.set_xscale("symlog", linthresh=0.01)
+            _decade_ticks(ax, limits)
+        else:
+            ax.grid(axis="x", alpha=0.3)
+        ax.set_xlim(limits)
         ax.invert_yaxis()
     fig.supxlabel(xlabel, fontsize=FONT_POINTS)
     fig.tight_layout()

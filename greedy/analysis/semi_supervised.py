@@ -18,7 +18,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from threadpoolctl import threadpool_limits
 
 from greedy.analysis.glue import keyed_numbers
-from greedy.analysis.stats import holm_direction, paired_comparison, with_holm
+from greedy.analysis.stats import holm_outcome, paired_comparison, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset, can_hold_out_validation, with_validation
@@ -132,9 +132,6 @@ def baseline_records(parts: Sequence[Dataset], seeds: Sequence[int]) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-OUTCOMES = {1: "ahead", -1: "behind", 0: "no difference detected"}
-
-
 def against_each_baseline(records: pd.DataFrame, pretrained: str, alpha: float = 0.05) -> pd.DataFrame:
     """``pretrained`` minus every baseline (``BASELINES``), paired by seed, at each data set and label count
     where both ran: one family of tests over the whole table, Holm-adjusted (``p (Holm)``), each row's
@@ -159,7 +156,7 @@ def against_each_baseline(records: pd.DataFrame, pretrained: str, alpha: float =
                     }
                 )
     table = with_holm(pd.DataFrame(rows))
-    return table.assign(outcome=holm_direction(table, alpha).map(OUTCOMES))
+    return table.assign(outcome=holm_outcome(table, alpha))
 
 
 def baseline_numbers(table: pd.DataFrame) -> dict[str, float]:

@@ -170,3 +170,11 @@ def holm_direction(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
     """Per row of a ``with_holm`` table: +1 where the difference is decided positive (``p (Holm)`` below
     ``alpha``), -1 where decided negative, 0 where undecided."""
     return np.sign(table["difference"]).where(table["p (Holm)"] < alpha, 0).astype(int)
+
+
+HOLM_OUTCOMES = {1: "ahead", -1: "behind", 0: "no difference detected"}
+
+
+def holm_outcome(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
+    """Per row of a ``with_holm`` table, in words: ahead, behind or no difference detected (``holm_direction``)."""
+    return holm_direction(table, alpha).map(HOLM_OUTCOMES)

@@ -44,7 +44,6 @@ def methods_by_depth(
         records += jax_engine.supervised_greedy(data, config, seeds, fine_tune=fine_tune)
         records += jax_engine.autoencoder_greedy(data, config, seeds, fine_tune=fine_tune)
         frames.append(to_frame(records).assign(config=name))
-        jax_engine.release_compiled()  # the next config's activation compiles programs of its own
     return pd.concat(frames, ignore_index=True)
 
 
@@ -165,7 +164,6 @@ def label_scarcity(
         if baselines:
             frame = pd.concat([frame, baseline_records(parts, run_seeds)], ignore_index=True)
         frames.append(frame.assign(labeled_per_class="all" if k is None else str(k)))
-        jax_engine.release_compiled()  # each label count's shapes compile programs no other count uses
     return pd.concat(frames, ignore_index=True)
 
 
@@ -234,9 +232,9 @@ def revival_verdict(without: pd.Series, revived: pd.Series) -> str:
     """The dead-unit intervention's verdict, in Markdown, from two rows of collapse summaries (see
     ``collapse_summary``): the same settings without and with dead units re-initialized after each stage."""
     collapse = (
-        f"collapse among survivors {revived.collapsed:.2f} ({revived.collapsed_low:.2f} to "
-        f"{revived.collapsed_high:.2f}, {revived.survivors:.0f} survivors) against {without.collapsed:.2f} "
-        f"({without.collapsed_low:.2f} to {without.collapsed_high:.2f}, {without.survivors:.0f})"
+        f"collapse among survivors {revived.collapsed:.0%} ({revived.collapsed_low:.0%} to "
+        f"{revived.collapsed_high:.0%}, {revived.survivors:.0f} survivors) against {without.collapsed:.0%} "
+        f"({without.collapsed_low:.0%} to {without.collapsed_high:.0%}, {without.survivors:.0f})"
     )
     if revived.survivors == 0:
         effect = "no stack survives to be judged"
@@ -247,8 +245,8 @@ def revival_verdict(without: pd.Series, revived: pd.Series) -> str:
     else:
         effect = "re-initializing dead units **does not detectably change collapse**"
     diverges = (
-        f"; it makes stacks diverge at some stage in {revived.diverged_any:.2f} of seeds "
-        f"({revived.diverged_any_low:.2f} to {revived.diverged_any_high:.2f}) against {without.diverged_any:.2f}"
+        f"; it makes stacks diverge at some stage in {revived.diverged_any:.0%} of seeds "
+        f"({revived.diverged_any_low:.0%} to {revived.diverged_any_high:.0%}) against {without.diverged_any:.0%}"
         if revived.diverged_any_low > without.diverged_any_high
         else ""
     )
@@ -259,7 +257,7 @@ def revival_verdict(without: pd.Series, revived: pd.Series) -> str:
         else ""
     )
     return (
-        f"**The intervention:** {effect} ({collapse}){diverges}. As trained, a share "
-        f"{revived.dead_newest_layer:.2f} of each new layer's units is dead again (against "
-        f"{without.dead_newest_layer:.2f} without the intervention).{selected}"
+        f"**The intervention:** {effect} ({collapse}){diverges}. As trained, "
+        f"{revived.dead_newest_layer:.0%} of each new layer's units are dead again (against "
+        f"{without.dead_newest_layer:.0%} without the intervention).{selected}"
     )

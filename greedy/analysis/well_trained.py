@@ -130,7 +130,6 @@ def well_trained_study(
                 records, table = run(family, evaluation, seeds, tuning, tuning_seeds, config, depth)
                 frames.append(records.assign(contender=key, kind=kind, label=family.label))
                 tables.append(table.assign(contender=key, kind=kind, depth=depth))
-            jax_engine.release_compiled()  # each architecture and procedure compiles programs of its own
     reference = REFERENCE_SETTINGS
     ref_config = recipe(reference["width"], reference["epochs"]).with_(learning_rate=reference["learning_rate"])
     records = to_frame(REFERENCE.run(evaluation, ref_config, seeds, depths=[reference["depth"]], **REFERENCE.options))

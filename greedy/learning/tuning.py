@@ -16,7 +16,6 @@ import pandas as pd
 
 from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
 from greedy.learning.data import Dataset, one_per_seed, tuning_split
-from greedy.learning.jax_engine import release_compiled
 from greedy.learning.records import StageRecord, to_frame
 
 Procedure = Callable[..., list[StageRecord]]
@@ -58,7 +57,6 @@ def tune(
     ``data`` is one data set or one per seed (each seed carves its own validation split); the
     score is the mean over seeds of the validation accuracy of the depth-``depth`` network, a
     seed that diverged on the way counting at chance (1 / classes). Ties go to the earlier grid point.
-    The programs compiled for the validation splits are released at the end (``release_compiled``).
     """
     seed_list = check_seeds(seeds)
     check_positive_int("depth", depth)
@@ -87,8 +85,6 @@ def tune(
                 "diverged": failed,
             }
         )
-    # The validation splits' shapes are their own: no run that follows reuses the programs compiled for them.
-    release_compiled()
     table = pd.DataFrame(rows)
     best = int(table.validation_accuracy.to_numpy().argmax())
     table["chosen"] = table.index == best

@@ -4,6 +4,7 @@
 - ``scores``: accuracy, reconstruction error and divergence of a batch;
 - ``seeds``: which seeds train together (fixed-size chunks) and what each stage recorded;
 - ``rbm``: restricted Boltzmann machines trained by contrastive divergence;
+- ``programs``: the compiled programs, in one cache the engine bounds itself (``release_compiled`` frees it);
 - ``procedures``: supervised, autoencoder and RBM greedy pretraining, end to end, composed of the above;
 - ``export``: trained networks out as NumPy ``Layer`` lists.
 
@@ -12,7 +13,6 @@ the study (``greedy.pipeline.compile_cache``).
 """
 
 from greedy.learning.jax_engine.export import export_layers
-from greedy.learning.jax_engine.fit import release_compiled
 from greedy.learning.jax_engine.procedures import (
     autoencoder_greedy,
     end_to_end,
@@ -20,6 +20,7 @@ from greedy.learning.jax_engine.procedures import (
     rbm_greedy,
     supervised_greedy,
 )
+from greedy.learning.jax_engine.programs import release_compiled
 from greedy.learning.jax_engine.seeds import DEFAULT_CHUNK, Networks
 
 __all__ = [

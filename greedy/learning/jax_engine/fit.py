@@ -10,18 +10,16 @@ normalization.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import math
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from greedy.learning.config import SMALL_UNIFORM_LIMIT
+from greedy.learning.jax_engine.programs import program_cache
 from greedy.learning.mlp import LEAKY_SLOPE
 
 Params = list[tuple[jax.Array, ...]]
@@ -218,7 +216,7 @@ def forward_batch(
     )(params, x, reference)
 
 
-@cache
+@program_cache
 def _correct_counter(activation: str, architecture: str, x_per_seed: bool, ref_per_seed: bool, block: int):
     """A jitted count of correct predictions per network, over row blocks of ``block`` rows."""
 
@@ -330,7 +328,7 @@ def _corrupt(x: jax.Array, key: jax.Array, corruption: str, level: jax.Array) ->
     return x + level * jax.random.normal(key, x.shape, x.dtype)
 
 
-@cache
+@program_cache
 def _trainer(
     activation: str,
     loss: str,
@@ -453,29 +451,3 @@ def train(
     x_val, y_val = (None, None) if validation is None else validation
     params, losses = fn(params, x, y, keys, lr, momentum, level, decay, x_val, y_val)
     return params, np.asarray(losses)
-
-
-def release_compiled() -> None:
-    """Drop every compiled fit held in memory (an on-disk compile cache, where enabled, keeps them)
-    and hand the freed memory back to the operating system.
-
-    Each compiled program holds about 5 MiB (measured: 23 fit and scoring programs of depths 3 to 12,
-    127 MiB), so the programs of a study's depths, activations and epoch counts add up to hundreds
-    of MiB; a loop over settings that share none of them can drop them between settings instead of
-    holding them all. glibc keeps the freed pages in its heap unless asked to return them: without
-    ``malloc_trim`` the process's resident memory barely falls (702 -> 403 MiB with it, measured).
-    """
-    _trainer.cache_clear()
-    _correct_counter.cache_clear()
-    jax.clear_caches()
-    gc.collect()
-    _return_freed_memory()
-
-
-def _return_freed_memory() -> None:
-    """Ask glibc to give the heap's free pages back to the OS (a no-op where there is no glibc)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # macOS, musl: their allocators return memory on their own terms
-        return
-    libc.malloc_trim(0)

@@ -9,13 +9,12 @@ from the previous batch's), one compiled ``lax.scan`` vmapped over seeds, like t
 
 from __future__ import annotations
 
-from functools import cache
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from greedy.learning.jax_engine.fit import shuffled_indices
+from greedy.learning.jax_engine.programs import program_cache
 
 RBM = tuple[jax.Array, jax.Array, jax.Array]
 
@@ -99,7 +98,7 @@ def reconstruct_batch(rbms: RBM, v: jax.Array, visible: str) -> jax.Array:
     )(rbms, v)
 
 
-@cache
+@program_cache
 def _rbm_trainer(visible: str, epochs: int, batch_size: int, cd_steps: int, persistent: bool, x_per_seed: bool):
     """A jitted CD-k / PCD-k fit, vmapped over seeds: (rbm, x, key, lr, momentum) -> (rbm, epoch errors)."""
 
