@@ -33,6 +33,7 @@ MODULES: dict[str, list[str]] = {
     "greedy/learning/tuning.py": ["tests/test_guards.py", "tests/test_families.py", "tests/test_tuning.py"],
     "greedy/analysis/well_trained.py": ["tests/test_well_trained.py"],
     "greedy/analysis/summary.py": ["tests/test_summary.py"],
+    "greedy/analysis/tables.py": ["tests/test_tables.py"],
     "greedy/learning/held_out.py": ["tests/test_held_out.py"],
     "greedy/pipeline/executed_code.py": ["tests/test_staleness.py"],
     "greedy/learning/data.py": ["tests/test_data.py", "tests/test_config.py"],
@@ -44,6 +45,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "greedy/learning/jax_engine/procedures.py": ["tests/test_guards.py", "tests/test_jax_engine.py"],
     "greedy/learning/jax_engine/rbm.py": ["tests/test_rbm.py"],
+    "greedy/learning/jax_engine/programs.py": ["tests/test_jax_engine.py"],
     "greedy/pipeline/publish.py": ["tests/test_faults.py", "tests/test_runner.py"],
 }
 

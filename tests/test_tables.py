@@ -60,3 +60,21 @@ def test_a_multi_index_is_relabelled_level_by_level():
 def test_a_percent_column_the_table_lacks_is_refused_by_name():
     with pytest.raises(ValueError, match="percent names columns the table lacks: \\['collapsed'\\]"):
         readable(pd.DataFrame({"diverged": [0.1]}), percent=["collapsed"])
+
+
+def test_flags_read_yes_or_no_p_values_two_digits_and_missing_words_a_dash():
+    table = pd.DataFrame(
+        {
+            "on_edge": [True, False],
+            "p": [0.012345, 0.5],
+            "difference": [0.12345, -0.5],
+            "stage": ["fine_tune", None],
+            "note": ["training", np.nan],
+        }
+    )
+    shown = readable(table)
+    assert list(shown["on edge"]) == ["yes", "no"]
+    assert list(shown["p"]) == ["0.012", "0.5"]
+    assert list(shown["difference"]) == ["0.123", "-0.500"]
+    assert list(shown["stage"]) == ["fine-tuned", MISSING]
+    assert list(shown["note"]) == ["training", MISSING]
