@@ -111,3 +111,15 @@ def test_panels_stack_one_per_row_and_the_legend_stays_inside_the_figure():
     box = legend.get_window_extent()
     assert 0 <= box.x0 and box.x1 <= fig.bbox.width  # no wider than the figure: the image keeps its width
     assert len(legend.get_texts()) == 6  # five methods and the ceiling
+
+
+def test_titles_and_legends_name_methods_in_words():
+    rows = [
+        {"config": "relu + he_uniform", "method": m, "depth": d, "seed": s, "acc": 0.5}
+        for m in ("autoencoder_greedy+fine_tune", "end_to_end")
+        for d in (2, 3)
+        for s in range(3)
+    ]
+    fig = facet_bands_figure(pd.DataFrame(rows), "acc", "config", "method")
+    assert fig.axes[0].get_title() == "ReLU + He uniform"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["autoencoder greedy + fine-tuned", "end to end"]

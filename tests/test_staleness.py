@@ -334,3 +334,13 @@ def test_an_experiment_that_uses_anothers_results_runs_after_it_and_stales_with_
     with pytest.raises(ValueError, match=r"'report' uses 'doubles', which has no published results"):
         check_used_results(study, study.select(["report"]))
     assert "no published results here" in _stale(project)["report"][0]
+
+
+def test_each_name_an_import_binds_counts_on_its_own():
+    source = "from math import pi, tau\n\n\ndef f():\n    return pi\n"
+    _, changes = _ran(source, ["f"])
+    assert changes(source.replace("import pi, tau", "import e, pi, tau")) == []  # a neighbour added on the line
+    assert changes(source.replace("import pi, tau", "import pi")) == []  # a neighbour nothing read removed
+    assert changes(source.replace("import pi, tau", "import tau, pi")) == []  # the line reordered
+    assert changes(source.replace("from math import pi, tau", "from cmath import pi\nfrom math import tau")) != []
+    assert changes(source.replace("import pi, tau", "import e as pi, tau")) != []

@@ -6,12 +6,11 @@ import pytest
 
 import greedy
 from greedy.analysis.diagnostics import dead_unit_fractions, input_variance, mark_collapse
-from greedy.analysis.semi_supervised import REGULARIZED
-from greedy.analysis.stats import holm, paired_comparison
+from greedy.analysis.semi_supervised import REGULARIZED, gain_change, gains_over_label_counts, gains_verdict
+from greedy.analysis.stats import holm
 from greedy.analysis.studies import (
     autoencoder_dead_units,
     collapse_summary,
-    few_labels_verdict,
     gradient_profile,
     label_scarcity,
     methods_by_depth,
@@ -156,21 +155,6 @@ def test_the_pretrained_network_is_compared_with_every_baseline_in_one_holm_fami
     assert "| all | ahead | not run | no difference detected |" in text
 
 
-def test_the_few_labels_verdict_follows_the_comparisons():
-    def comparison(gain: float):
-        rng = np.random.default_rng(0)
-        base = rng.normal(0.5, 0.05, 20)
-        df = pd.DataFrame(
-            {"seed": np.r_[np.arange(20), np.arange(20)], "m": ["a"] * 20 + ["b"] * 20, "v": np.r_[base + gain, base]}
-        )
-        df.loc[df.m == "a", "v"] += rng.normal(0, 0.001, 20)
-        return paired_comparison(df, "v", "m", "a", "b")
-
-    assert few_labels_verdict(comparison(0.1), comparison(0.0)).startswith("**Confirmed here**")
-    assert few_labels_verdict(comparison(0.0), comparison(0.0)).startswith("**Not confirmed here**")
-    assert few_labels_verdict(comparison(0.1), comparison(0.2)).startswith("**Not confirmed here**")
-
-
 def test_fair_comparison_trains_every_contender_with_its_chosen_settings():
     from greedy.analysis.baselines import against, at_depth_summary, fair_comparison
     from greedy.learning.config import TrainConfig
@@ -237,3 +221,51 @@ def test_against_the_population_compares_the_deepest_stack_with_the_base_and_the
     assert abs(numbers["x_base_below"] - (0.85 - base.mean())) < 1e-12
     assert numbers["x_base_below_low"] < numbers["x_base_below"] < numbers["x_base_below_high"]
     assert numbers["bayes_population"] == 0.85
+
+
+def _gains_records(gains: dict[str, float], seeds_at: dict[str, int]) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for k, gain in gains.items():
+        for seed in range(seeds_at.get(k, 10)):
+            base = 0.5 + rng.normal(0, 0.01)
+            pretrained = base + gain + rng.normal(0, 0.002)
+            for method, accuracy in (("end_to_end", base), ("pre", pretrained)):
+                rows.append(
+                    {"data": "d", "labeled_per_class": k, "method": method, "seed": seed, "test_accuracy": accuracy}
+                )
+    return pd.DataFrame(rows)
+
+
+def test_gains_over_label_counts_are_one_holm_family_with_their_glue_numbers():
+    records = _gains_records({"1": 0.1, "3": 0.05, "all": 0.0}, {"all": 5})
+    table, numbers = gains_over_label_counts(records, "pre", "end_to_end")
+    assert list(table["labels per class"]) == ["1", "3", "all"]
+    assert list(table.outcome) == ["ahead", "ahead", "no difference detected"]
+    np.testing.assert_allclose(table["p (Holm)"], holm(table.p))
+    assert numbers["d_k1_diff"] == pytest.approx(0.1, abs=0.003) and numbers["d_kall_n"] == 5
+    assert numbers["d_k3_p_holm"] == table["p (Holm)"].iloc[1]
+
+
+def test_the_gain_change_pairs_the_seeds_that_ran_both_counts():
+    records = _gains_records({"1": 0.1, "all": 0.02}, {"all": 5})
+    change = gain_change(records, "d", "pre", "end_to_end", "1", "all")
+    assert change.difference.n == 5
+    assert change.difference.mean == pytest.approx(-0.08, abs=0.003)
+    assert change.a.mean == pytest.approx(0.02, abs=0.003) and change.b.mean == pytest.approx(0.1, abs=0.003)
+
+
+def test_the_gains_verdict_says_what_the_tests_say():
+    shrinking = _gains_records({"1": 0.1, "3": 0.05, "all": 0.0}, {})
+    table, _ = gains_over_label_counts(shrinking, "pre", "end_to_end")
+    text = gains_verdict(table, gain_change(shrinking, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
+    assert "ahead at 1, 3; behind at none; no difference detected at all" in text
+    assert "largest with 1 per class (+0.1" in text and "it **shrinks**" in text and "every label" in text
+    rising = _gains_records({"1": 0.01, "3": 0.05, "all": 0.08}, {})
+    table, _ = gains_over_label_counts(rising, "pre", "end_to_end")
+    text = gains_verdict(table, gain_change(rising, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
+    assert "largest with every label" in text and "it **grows**" in text
+    level = _gains_records({"1": 0.05, "all": 0.05}, {})
+    table, _ = gains_over_label_counts(level, "pre", "end_to_end")
+    text = gains_verdict(table, gain_change(level, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
+    assert "**no change detected**" in text

@@ -3,8 +3,9 @@
 Every figure is 6.5 inches wide at 150 dpi with 10-point text (the column shows it about 670 px
 wide, where 10 points stay above 9), multi-panel figures stack their panels one per row (a phone shows
 each panel at the full width of its screen) with one legend shared below them inside the figure's width,
-axes are linear unless a caller asks for a log axis (and its caption says why), and a confidence band
-never leaves the range its quantity can take.
+axes are linear unless a caller asks for a log axis (and its caption says why), titles and legends name
+methods in words (``tables.plain_name``), and a confidence band never leaves the range its quantity can
+take.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from greedy.analysis.stats import summarize
+from greedy.analysis.tables import plain_name
 from greedy.learning.data import Dataset, bayes_predict
 
 CLASS_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
@@ -103,7 +105,7 @@ def bands_figure(
     ax = axes[0][0]
     for i, (name, part) in enumerate(df.groupby(group, sort=True)):
         s = summarize(part, value, ["depth"])
-        _band(ax, s, "depth", f"C{i}", f"{name} (n={int(s.n.max())})", bounds)
+        _band(ax, s, "depth", f"C{i}", f"{plain_name(name)} (n={int(s.n.max())})", bounds)
     if ceiling is not None:
         ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label=ceiling_label)
     ax.set(xlabel="depth (Dense layers)", ylabel=ylabel or value, title=title)
@@ -151,12 +153,12 @@ def facet_bands_figure(
             if len(s) == 1:  # a single x (e.g. fine-tuned at the deepest depth only): a point with its CI
                 low, high = s.low.clip(*bounds), s.high.clip(*bounds)
                 yerr = [s["mean"] - low, high - s["mean"]]
-                ax.errorbar(s[x], s["mean"], yerr=yerr, fmt="o", color=f"C{i}", capsize=3, label=str(g))
+                ax.errorbar(s[x], s["mean"], yerr=yerr, fmt="o", color=f"C{i}", capsize=3, label=str(plain_name(g)))
                 continue
-            _band(ax, s, x, f"C{i}", str(g), bounds)
+            _band(ax, s, x, f"C{i}", str(plain_name(g)), bounds)
         if ceiling is not None:
             ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label=ceiling_label)
-        ax.set_title(str(name))
+        ax.set_title(str(plain_name(name)))
         ax.set(ylabel=ylabel or value)
         steps = np.sort(part[x].unique())
         if len(steps) <= 12 and np.all(steps == np.round(steps)):  # a few whole steps (depths): tick each
@@ -200,7 +202,7 @@ def differences_figure(
 
     facets = list(dict.fromkeys(table[facet]))
     labels = list(dict.fromkeys(table[label]))
-    wrapped = [textwrap.fill(str(text), label_characters) for text in labels]
+    wrapped = [textwrap.fill(str(plain_name(text)), label_characters) for text in labels]
     lines = max(text.count("\n") + 1 for text in wrapped)
     row_inches = 0.18 * lines + 0.17
     fig, axes = _figure(len(facets), 1, height=len(facets) * (row_inches * len(labels) + 0.7) + 0.5, sharex=True)
@@ -214,7 +216,7 @@ def differences_figure(
         errors = [part["difference"] - part["CI low"], part["CI high"] - part["difference"]]
         ax.errorbar(part["difference"], y, xerr=errors, fmt="o", color="C0", capsize=3)
         ax.axvline(0, color="black", linewidth=1)
-        ax.set(title=str(name), yticks=y, yticklabels=wrapped)
+        ax.set(title=str(plain_name(name)), yticks=y, yticklabels=wrapped)
         if symlog:
             ax.set_xscale("symlog", linthresh=0.01)
             _decade_ticks(ax, limits)

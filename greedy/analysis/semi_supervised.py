@@ -18,7 +18,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from threadpoolctl import threadpool_limits
 
 from greedy.analysis.glue import keyed_numbers
-from greedy.analysis.stats import holm_outcome, paired_comparison, with_holm
+from greedy.analysis.stats import Comparison, holm_outcome, paired_comparison, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset, can_hold_out_validation, with_validation
@@ -190,3 +190,69 @@ def baselines_verdict(table: pd.DataFrame, data: str, title: str, pretrained_lab
         at = part[part["labels per class"] == k].set_index("baseline").outcome
         lines.append(f"| {k} | " + " | ".join(str(at.get(b, "not run")) for b in baselines) + " |")
     return "\n".join(lines)
+
+
+def _labels_in_words(k: object) -> str:
+    return "every label" if str(k) == "all" else f"{k} per class"
+
+
+def gains_over_label_counts(
+    records: pd.DataFrame, pretrained: str, reference: str, alpha: float = 0.05
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """``pretrained`` minus ``reference`` (the same network from random initialization), paired by seed, at
+    each data set and label count, in the records' order: one family of tests, Holm-adjusted, each row's
+    ``outcome`` ahead / behind / no difference detected at ``alpha``. With the table, its glue numbers:
+    ``{data}_k{count}_*`` (``Comparison.glue_numbers``) and ``{data}_k{count}_p_holm``.
+
+    ``records`` has ``data``, ``labeled_per_class``, ``method``, ``seed`` and ``test_accuracy``.
+    """
+    rows, numbers = [], {}
+    for (data, k), part in records.groupby(["data", "labeled_per_class"], sort=False):
+        c = paired_comparison(part, "test_accuracy", "method", pretrained, reference)
+        numbers.update(c.glue_numbers(f"{data}_k{k}"))
+        rows.append(
+            {"key": f"{data}_k{k}", "data": data, "labels per class": k, **c.test_row(a="pretrained", b="reference")}
+        )
+    table = with_holm(pd.DataFrame(rows))
+    numbers.update(keyed_numbers(table, {"p_holm": "p (Holm)"}))
+    return table.assign(outcome=holm_outcome(table, alpha)), numbers
+
+
+def gain_change(
+    records: pd.DataFrame, data: str, pretrained: str, reference: str, fewest: str, most: str
+) -> Comparison:
+    """How pretraining's gain over ``reference`` changes from ``fewest`` labels per class to ``most``: over
+    the seeds that ran both, the gain at ``most`` (``a``) against the gain at ``fewest`` (``b``), paired by
+    seed; its ``difference`` is the change."""
+    part = records[(records.data == data) & records.method.isin([pretrained, reference])]
+    accuracy = part.pivot_table(index=["labeled_per_class", "seed"], columns="method", values="test_accuracy")
+    gain = (accuracy[pretrained] - accuracy[reference]).rename("gain").reset_index()
+    return paired_comparison(gain, "gain", "labeled_per_class", most, fewest)
+
+
+def gains_verdict(table: pd.DataFrame, change: Comparison, data: str, title: str, fewest: str, most: str) -> str:
+    """Markdown for one data set: where pretraining is ahead of, behind or level with the same network from
+    random initialization (``gains_over_label_counts``), where its gain is largest, and whether the gain
+    shrinks from ``fewest`` labels to ``most`` (``gain_change``: its 95% interval excludes zero)."""
+    part = table[table.data == data]
+
+    def at(outcome: str) -> str:
+        counts = [str(k) for k in part[part.outcome == outcome]["labels per class"]]
+        return ", ".join(counts) or "none"
+
+    largest = part.loc[part.difference.idxmax()]
+    d = change.difference
+    if d.high < 0:
+        trend = "it **shrinks** as labels become plentiful"
+    elif d.low > 0:
+        trend = "it **grows** as labels become plentiful"
+    else:
+        trend = "**no change detected**"
+    return (
+        f"**{title}.** Against the same network trained from random initialization (Holm-adjusted over the "
+        f"chapter's {len(table)} such tests; label counts per class): ahead at {at('ahead')}; behind at "
+        f"{at('behind')}; no difference detected at {at('no difference detected')}. The gain is largest with "
+        f"{_labels_in_words(largest['labels per class'])} ({largest.difference:+.3f}). From "
+        f"{_labels_in_words(fewest)} to {_labels_in_words(most)} it changes by {d.mean:+.3f} ({d.low:+.3f} to "
+        f"{d.high:+.3f}, 95% interval over the {d.n} seeds that ran both): {trend}."
+    )

@@ -15,7 +15,7 @@ import pandas as pd
 
 from greedy.analysis.diagnostics import dead_unit_fractions, gradient_norms, mark_collapse
 from greedy.analysis.semi_supervised import baseline_records, regularized_end_to_end
-from greedy.analysis.stats import Comparison, mean_ci, rate_ci
+from greedy.analysis.stats import mean_ci, rate_ci
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
 from greedy.learning.data import Dataset, one_per_seed, with_labeled_per_class
@@ -165,29 +165,6 @@ def label_scarcity(
             frame = pd.concat([frame, baseline_records(parts, run_seeds)], ignore_index=True)
         frames.append(frame.assign(labeled_per_class="all" if k is None else str(k)))
     return pd.concat(frames, ignore_index=True)
-
-
-def pretraining_helps_with_few_labels(fewest: Comparison, most: Comparison) -> bool:
-    """The few-labels claim, judged on paired comparisons (pretrained + fine-tuned minus end to end).
-
-    It holds when the gain with the fewest labels is above zero beyond its 95% CI and larger than
-    the gain with the most labels.
-    """
-    return fewest.difference.low > 0 and fewest.difference.mean > most.difference.mean
-
-
-def few_labels_verdict(fewest: Comparison, most: Comparison) -> str:
-    """The few-labels chapter's verdict on the literature's claim, in Markdown, from its comparisons."""
-    if pretraining_helps_with_few_labels(fewest, most):
-        return (
-            "**Confirmed here**: with the fewest labels the autoencoder-pretrained, fine-tuned network beats "
-            "the same network trained from random initialization, and the gain shrinks as labels become plentiful."
-        )
-    return (
-        "**Not confirmed here**: with the fewest labels, autoencoder pretraining followed by fine-tuning "
-        "does not beat training from random initialization by more than the seeds' uncertainty, "
-        "or its gain does not shrink as labels become plentiful."
-    )
 
 
 def collapse_summary(

@@ -6,7 +6,8 @@ belongs to the unit that holds it. A unit is fingerprinted by its normalized syn
 (docstrings and comments dropped, line numbers ignored).
 
 A module's own statements (everything but function bodies: constants, imports, class bodies such
-as a dataclass's defaults) count by the names they bind. A run depends on the statements that bind
+as a dataclass's defaults) count by the names they bind; an import of several names counts as one
+import per name. A run depends on the statements that bind
 a name it read: a name in the code it executed or in the notebook, or in another statement it
 depends on; a statement that binds nothing or calls something at import time counts always. So a
 new constant or import that nothing executed reads changes nothing, and a changed one stales
@@ -187,12 +188,29 @@ def _unit_reads(body: list[ast.stmt], prefix: str = "") -> dict[str, frozenset[s
     return found
 
 
+def _one_name_each(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of ``body`` with each import of several names split into one import per name:
+    a run that reads one of them depends on that name's import alone (where it comes from, its alias),
+    not on its neighbours on the line."""
+    split: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and len(node.names) > 1:
+            for alias in node.names:
+                one = copy.copy(node)
+                one.names = [alias]
+                split.append(one)
+        else:
+            split.append(node)
+    return split
+
+
 @lru_cache(maxsize=1024)
 def _parse(source: str) -> SourceFile:
     # Cached by the text: `greedy list` and a run check every experiment against the same files.
     tree = ast.parse(source)
     module = _Normalize(drop_functions=True).visit(copy.deepcopy(tree))
-    statements = tuple(Statement.of(node) for node in module.body if not isinstance(node, ast.Pass))
+    body = _one_name_each(module.body)
+    statements = tuple(Statement.of(node) for node in body if not isinstance(node, ast.Pass))
     return SourceFile(statements, _units(tree.body), _unit_reads(tree.body))
 
 
