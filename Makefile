@@ -45,9 +45,12 @@ study: setup
 
 # The HTML book, then the same pages on one HTML page printed to a PDF by headless Chromium
 # (skipped, with a message, where no browser is installed; CI installs one).
+# A changed stylesheet alone changes no page, and a build that writes no page copies no static file:
+# then every page is built again (--all), so that the new stylesheet reaches _build/html.
+BOOK_ALL = $(if $(shell find book/_assets -newer _build/html/index.html 2>/dev/null | head -1),--all,)
 book: setup
 	$(BIN)/greedy readme
-	$(BIN)/jupyter-book build book/ -W -n --keep-going --path-output . > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
+	$(BIN)/jupyter-book build book/ -W -n --keep-going $(BOOK_ALL) --path-output . > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
 	$(BIN)/jupyter-book build book/ --builder singlehtml --path-output _build/pdf > .book-build.log 2>&1 || (cat .book-build.log; exit 1)
 	$(BIN)/greedy pdf --if-browser _build/pdf/_build/singlehtml/index.html _build/html/greedy-book.pdf
 	@echo "The book: $(CURDIR)/_build/html/index.html"
