@@ -259,7 +259,7 @@ def test_the_gains_verdict_says_what_the_tests_say():
     shrinking = _gains_records({"1": 0.1, "3": 0.05, "all": 0.0}, {})
     table, _ = gains_over_label_counts(shrinking, "pre", "end_to_end")
     text = gains_verdict(table, gain_change(shrinking, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
-    assert "ahead at 1, 3; behind at none; no difference detected at all" in text
+    assert "ahead with 1 and 3 per class; behind with none; no difference detected with every label" in text
     assert "largest with 1 per class (+0.1" in text and "it **shrinks**" in text and "every label" in text
     rising = _gains_records({"1": 0.01, "3": 0.05, "all": 0.08}, {})
     table, _ = gains_over_label_counts(rising, "pre", "end_to_end")
@@ -269,3 +269,12 @@ def test_the_gains_verdict_says_what_the_tests_say():
     table, _ = gains_over_label_counts(level, "pre", "end_to_end")
     text = gains_verdict(table, gain_change(level, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
     assert "**no change detected**" in text
+
+
+def test_label_counts_read_as_words():
+    from greedy.analysis.semi_supervised import _counts_in_words
+
+    assert _counts_in_words(["1", "3", "10"]) == "1, 3 and 10 per class"
+    assert _counts_in_words(["30", "all"]) == "30 per class, and every label"
+    assert _counts_in_words(["all"]) == "every label"
+    assert _counts_in_words([]) == "none"

@@ -196,6 +196,18 @@ def _labels_in_words(k: object) -> str:
     return "every label" if str(k) == "all" else f"{k} per class"
 
 
+def _counts_in_words(counts: list[object]) -> str:
+    """Label counts as a reader says them: ``1, 3 and 10 per class, and every label``; ``none`` for none."""
+    numbers = [str(k) for k in counts if str(k) != "all"]
+    parts = []
+    if numbers:
+        listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
+        parts.append(f"{listed} per class")
+    if len(numbers) < len(counts):
+        parts.append("every label")
+    return ", and ".join(parts) or "none"
+
+
 def gains_over_label_counts(
     records: pd.DataFrame, pretrained: str, reference: str, alpha: float = 0.05
 ) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -237,8 +249,7 @@ def gains_verdict(table: pd.DataFrame, change: Comparison, data: str, title: str
     part = table[table.data == data]
 
     def at(outcome: str) -> str:
-        counts = [str(k) for k in part[part.outcome == outcome]["labels per class"]]
-        return ", ".join(counts) or "none"
+        return _counts_in_words(list(part[part.outcome == outcome]["labels per class"]))
 
     largest = part.loc[part.difference.idxmax()]
     d = change.difference
@@ -249,9 +260,9 @@ def gains_verdict(table: pd.DataFrame, change: Comparison, data: str, title: str
     else:
         trend = "**no change detected**"
     return (
-        f"**{title}.** Against the same network trained from random initialization (Holm-adjusted over the "
-        f"chapter's {len(table)} such tests; label counts per class): ahead at {at('ahead')}; behind at "
-        f"{at('behind')}; no difference detected at {at('no difference detected')}. The gain is largest with "
+        f"**{title}.** Against the same network trained from random initialization, pretraining is ahead with "
+        f"{at('ahead')}; behind with {at('behind')}; no difference detected with {at('no difference detected')} "
+        f"(Holm-adjusted over the chapter's {len(table)} tests of this kind). The gain is largest with "
         f"{_labels_in_words(largest['labels per class'])} ({largest.difference:+.3f}). From "
         f"{_labels_in_words(fewest)} to {_labels_in_words(most)} it changes by {d.mean:+.3f} ({d.low:+.3f} to "
         f"{d.high:+.3f}, 95% interval over the {d.n} seeds that ran both): {trend}."
