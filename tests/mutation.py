@@ -45,7 +45,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "greedy/learning/jax_engine/procedures.py": ["tests/test_guards.py", "tests/test_jax_engine.py"],
     "greedy/learning/jax_engine/rbm.py": ["tests/test_rbm.py"],
-    "greedy/learning/jax_engine/programs.py": ["tests/test_jax_engine.py"],
+    "greedy/learning/jax_engine/programs.py": ["tests/test_programs.py"],
     "greedy/pipeline/publish.py": ["tests/test_faults.py", "tests/test_runner.py"],
 }
 
