@@ -71,7 +71,24 @@ def test_the_engine_bounds_its_own_compiled_programs_and_changes_no_number(blob_
     bounded, held = each_depth()
     assert max(held) <= held_unbounded[0]  # the earlier depths' programs were released, by the engine itself
     assert all(a.equals(b) for a, b in zip(unbounded, bounded, strict=True))
+    # A bound the count can step over (none held at a hand-out, several after): still kept.
     jax_engine.release_compiled()
+    monkeypatch.setattr(programs, "MAX_COMPILED_PROGRAMS", 0)
+    _, held = each_depth()
+    assert max(held) <= held_unbounded[0]
+    jax_engine.release_compiled()
+
+
+def test_a_cached_program_factory_keeps_its_name_and_docstring():
+    @programs.program_cache
+    def doubler(scale: int):
+        """A jitted doubling."""
+        return jax.jit(lambda x: x * scale)
+
+    assert doubler.__name__ == "doubler" and doubler.__doc__ == "A jitted doubling."
+    assert doubler(2) is doubler(2) and doubler(2) is not doubler(3)
+    jax_engine.release_compiled()
+    assert programs.compiled_programs() == 0
 
 
 RELEASE = """
