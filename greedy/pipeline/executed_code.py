@@ -7,11 +7,11 @@ belongs to the unit that holds it. A unit is fingerprinted by its normalized syn
 
 A module's own statements (everything but function bodies: constants, imports, class bodies such
 as a dataclass's defaults) count by the names they bind; an import of several names counts as one
-import per name. A run depends on the statements that bind
-a name it read: a name in the code it executed or in the notebook, or in another statement it
-depends on; a statement that binds nothing or calls something at import time counts always. So a
-new constant or import that nothing executed reads changes nothing, and a changed one stales
-exactly the runs that read it (names are matched by spelling across modules: conservative).
+import per name. A run depends on the statements that bind a name it read: a name in the code it
+executed or in the notebook, or in another statement it depends on; a statement that binds nothing
+or calls something at import time counts always. So a new constant or import that nothing executed
+reads changes nothing, and a changed one stales exactly the runs that read it (names are matched by
+spelling across modules: conservative).
 
 An experiment is stale when one of the units it executed, or one of the statements it depends on,
 changed in meaning. As in pytest-testmon: a unit it did not execute cannot change its outcome
