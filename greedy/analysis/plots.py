@@ -198,7 +198,9 @@ def differences_figure(
     differences that span decades; the caption must say so). Labels wrap at ``label_characters``, so
     the intervals keep most of the width.
     """
-    import textwrap  # here, not at the top: a module-level line would stale every chapter that imports plots
+    # Local, as in its neighbours: at the top it would stale only the runs that read it (statements count by
+    # the names a run reads), but moving it now would re-run every chapter that draws a figure.
+    import textwrap
 
     facets = list(dict.fromkeys(table[facet]))
     labels = list(dict.fromkeys(table[label]))
