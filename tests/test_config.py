@@ -70,7 +70,7 @@ def test_every_procedure_runs_through_greedy_run():
     data = from_arrays(rng.random((60, 4)), np.arange(60) % 3, rng.random((30, 4)), np.arange(30) % 3)
     cfg = TrainConfig(n_added_layers=1, epochs=2, head_epochs=2, activation="sigmoid", initializer="glorot_uniform")
     for method in greedy.learning.config.METHODS:
-        records = greedy.run(method, data, cfg, seeds=[0, 1])
+        records = greedy.run(method, data, cfg, seeds=[0, 1]).records
         assert {r.method for r in records} == {method} and {r.seed for r in records} == {0, 1}
 
 

@@ -87,8 +87,44 @@ def test_labels_of_any_kind_and_probabilities(iris):
             "rbm_visible='binary' is not accepted",
         ),
         ({"tied_weights": True}, "tied_weights=True needs reconstruction_target"),
+        ({"pretraining": "none", "fine_tune": True}, "fine_tune=True needs a pretrained stack"),
     ],
 )
 def test_bad_settings_name_the_parameter_before_training(iris, params, name):
     with pytest.raises(ValueError, match=name):
         GreedyPretrainedClassifier(**params).fit(*iris)
+
+
+def test_fine_tuning_is_the_procedures_own_and_moves_every_layer_of_the_pretrained_stack(iris):
+    """The estimator's fine-tuned network is the one ``greedy.run`` fine-tunes and records, on the same seed."""
+    from greedy.learning.data import from_arrays
+    from greedy.learning.mlp import accuracy
+
+    X, y = StandardScaler().fit_transform(iris[0]), iris[1]
+    settings = dict(pretraining="supervised", n_hidden_layers=2, width=8, epochs=20, random_state=3)
+    frozen = GreedyPretrainedClassifier(**settings).fit(X, y)
+    tuned = GreedyPretrainedClassifier(**settings, fine_tune=True, fine_tune_learning_rate=0.01).fit(X, y)
+    for before, after in zip(frozen.network_, tuned.network_, strict=True):
+        assert not np.allclose(before.kernel, after.kernel)
+    config = tuned._config()
+    trained = greedy.run("supervised_greedy", from_arrays(X, y, X, y), config, seeds=[3], fine_tune="last")
+    record = [r for r in trained.records if r.method == "supervised_greedy+fine_tune"][-1]
+    assert accuracy(tuned.network_, X, y) == pytest.approx(record.train_accuracy, abs=1 / len(y))
+
+
+def test_a_diverged_fit_names_the_rate_that_diverged(iris):
+    X, y = StandardScaler().fit_transform(iris[0]), iris[1]
+    with pytest.raises(RuntimeError, match="fine_tune_learning_rate=1000000.0"):
+        GreedyPretrainedClassifier(epochs=5, fine_tune=True, fine_tune_learning_rate=1e6).fit(X, y)
+    with pytest.raises(RuntimeError, match=r"with learning_rate=1000000.0"):
+        GreedyPretrainedClassifier(epochs=5, learning_rate=1e6).fit(X, y)
+
+
+def test_the_estimator_benchmark_prints_what_it_measured(capsys):
+    from greedy.pipeline import estimator_bench
+
+    [row] = estimator_bench.report(quick=True)
+    out = capsys.readouterr().out
+    assert row["dataset"] == "iris" and row["ratio"] == pytest.approx(row["greedy_seconds"] / row["sklearn_seconds"])
+    assert 0 <= row["greedy_accuracy"] <= 1 and 0 <= row["sklearn_accuracy"] <= 1
+    assert f"{row['ratio']:6.2f}" in out and f"{row['greedy_accuracy']:7.3f} ± {row['greedy_sd']:.3f}" in out

@@ -11,7 +11,8 @@ import pytest
 
 from greedy.learning.config import TrainConfig
 from greedy.learning.jax_engine import end_to_end
-from greedy.learning.jax_engine.fit import BATCH_NORM_EPSILON, _apply, forward_batch, train
+from greedy.learning.jax_engine.fit import train
+from greedy.learning.jax_engine.network import BATCH_NORM_EPSILON, forward, forward_batch
 from greedy.learning.records import to_frame
 
 
@@ -124,10 +125,10 @@ def test_batch_norm_in_training_uses_the_batch_and_matches_keras():
     model.layers[3].set_weights(list(head))
     expected = np.asarray(model(x, training=True))
     params = [(jnp.asarray(w), jnp.asarray(beta), jnp.asarray(gamma)), tuple(map(jnp.asarray, head))]
-    got = _apply(params, jnp.asarray(x), "tanh", 0, "batch_norm", rows=jnp.ones(16))
+    got = forward(params, jnp.asarray(x), "tanh", 0, "batch_norm", rows=jnp.ones(16))
     np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-4, atol=1e-5)
     # The padded rows of a last, partial batch weigh nothing in its statistics.
-    padded = _apply(
+    padded = forward(
         params,
         jnp.asarray(np.vstack([x, x[:5] * 100])),
         "tanh",
@@ -151,13 +152,13 @@ def test_modern_baselines_train_deep_sigmoid_networks(blob_data, architecture):
 
 def test_modern_networks_cannot_be_kept_as_plain_layers(blob_data):
     with pytest.raises(ValueError, match="architecture='residual'"):
-        end_to_end(blob_data, TrainConfig(), [0], depths=[3], architecture="residual", keep_layers={})
+        end_to_end(blob_data, TrainConfig(), [0], depths=[3], architecture="residual", keep_networks=True)
     with pytest.raises(ValueError, match="architecture"):
         end_to_end(blob_data, TrainConfig(), [0], depths=[3], architecture="dense")
 
 
 def test_standard_initialization_limit():
-    from greedy.learning.jax_engine.fit import init_batch
+    from greedy.learning.jax_engine.network import init_batch
 
     w, _ = init_batch(jax.random.split(jax.random.PRNGKey(0), 2), 25, 400, "standard_uniform")
     assert float(jnp.abs(w).max()) <= 1 / 5 + 1e-7
@@ -168,7 +169,7 @@ def test_standard_initialization_limit():
 @pytest.mark.parametrize("per_seed", [False, True])
 def test_correct_counts_equal_the_forward_pass_in_any_block_size(architecture, per_seed):
     from greedy.learning.jax_engine import initial_network
-    from greedy.learning.jax_engine.fit import correct_counts
+    from greedy.learning.jax_engine.network import correct_counts
 
     rng = np.random.default_rng(3)
     keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(3))
@@ -231,12 +232,13 @@ def test_reviving_dead_units_replaces_exactly_the_dead_ones(blob_data):
     stack the next stage trains on; live units keep their trained weights; the stage itself is kept as trained."""
     from greedy.learning import keras_engine
     from greedy.learning.jax_engine import autoencoder_greedy
-    from greedy.learning.jax_engine.fit import KeyPurpose, init_batch, purpose_keys
+    from greedy.learning.jax_engine.keys import KeyPurpose, purpose_keys
+    from greedy.learning.jax_engine.network import init_batch
 
     config = TrainConfig(epochs=30, head_epochs=5, n_added_layers=1)
-    plain_kept, revived_kept = {}, {}
-    autoencoder_greedy(blob_data, config, range(6), keep_layers=plain_kept)
-    autoencoder_greedy(blob_data, config.with_(revive_dead_units=True), range(6), keep_layers=revived_kept)
+    plain = autoencoder_greedy(blob_data, config, range(6), keep_networks=True)
+    revived = autoencoder_greedy(blob_data, config.with_(revive_dead_units=True), range(6), keep_networks=True)
+    plain_kept, revived_kept = plain.networks["autoencoder_greedy"], revived.networks["autoencoder_greedy"]
     keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(6))
     fresh_w, _ = init_batch(purpose_keys(keys, 0, KeyPurpose.REVIVE_INIT), 2, 10, "he_uniform")
     n_revived = 0
@@ -269,7 +271,7 @@ def _gradient_descent(loss, params, learning_rate: float, steps: int) -> list:
 def test_a_tied_autoencoder_fit_takes_the_gradient_steps_of_its_loss():
     """Full-batch SGD on a tied autoencoder equals plain gradient descent on the explicit loss
     mean((sigmoid(x W + b) W^T + c - x)^2): the decoder is the encoder's transpose, not a copy."""
-    from greedy.learning.jax_engine.fit import TIED_AUTOENCODER
+    from greedy.learning.jax_engine.network import TIED_AUTOENCODER
 
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(16, 5)), jnp.float32)
@@ -382,15 +384,15 @@ def test_early_stopping_needs_validation_rows_and_a_plain_network(blob_data):
 
 
 def test_a_shared_pretraining_serves_every_label_count_unchanged(blob_data):
-    """autoencoder_greedy with a shared ``pretrained`` dict: the same records as without it, and the
+    """autoencoder_greedy with a shared ``PretrainedStages``: the same records as without it, and the
     second label count trains no stage of its own."""
     from greedy.learning.data import standardized, with_labeled_per_class
-    from greedy.learning.jax_engine import autoencoder_greedy
+    from greedy.learning.jax_engine import PretrainedStages, autoencoder_greedy
 
     data = standardized(blob_data)
     config = TrainConfig(n_added_layers=1, epochs=5, head_epochs=5)
     numbers = ["train_accuracy", "test_accuracy", "final_loss", "train_mse", "test_mse", "status"]
-    shared: dict = {}
+    shared = PretrainedStages()
     for k in (2, 20):
         parts = [with_labeled_per_class(data, k, random_state=s) for s in range(3)]
         alone = to_frame(autoencoder_greedy(parts, config, range(3), fine_tune="last"))[numbers]

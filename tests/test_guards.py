@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from greedy.analysis.diagnostics import input_variance
+from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
-from greedy.learning.jax_engine import procedures, scores
+from greedy.learning.jax_engine import baseline, runs, scores, supervised, unsupervised
 from greedy.learning.jax_engine.fit import train
 from greedy.learning.records import StageRecord
 from greedy.learning.tuning import tune
@@ -29,7 +30,8 @@ def train_calls(monkeypatch):
         calls.append((params, out, (x, y, keys), kw))
         return out, losses
 
-    monkeypatch.setattr(procedures, "train", spy)
+    for module in (runs, supervised, unsupervised, baseline):  # every module of the engine that calls it
+        monkeypatch.setattr(module, "train", spy)
     return calls
 
 
@@ -41,7 +43,7 @@ def _same(a, b) -> bool:
 
 
 def test_fine_tuning_trains_every_layer_as_an_unfrozen_fit_does(blob_data, train_calls):
-    procedures.supervised_greedy(blob_data, TINY, seeds=[0, 1], fine_tune="last")
+    jax_engine.supervised_greedy(blob_data, TINY, seeds=[0, 1], fine_tune="last")
     [(before, after, args, kw)] = [c for c in train_calls if c[3]["epochs"] == TINY.fine_tune_epochs]
     assert len(before) == 3 and kw["learning_rate"] == TINY.fine_tune_learning_rate
     # The lower (pretrained) layers moved: the whole stack was trained, not only its head.
@@ -54,7 +56,7 @@ def test_fine_tuning_trains_every_layer_as_an_unfrozen_fit_does(blob_data, train
 
 def test_the_raw_input_decoder_is_carried_from_stage_to_stage(blob_data, train_calls):
     cfg = TINY.with_(reconstruction_target="raw_input")
-    procedures.autoencoder_greedy(blob_data, cfg, seeds=[0, 1])
+    jax_engine.autoencoder_greedy(blob_data, cfg, seeds=[0, 1])
     stages = [c for c in train_calls if c[3]["loss"] == "mse"]
     assert len(stages) == 2
     (_, first_out, _, _), (second_in, _, _, _) = stages

@@ -14,7 +14,7 @@ from greedy.analysis.stats import mean_ci
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import with_labeled_per_class
-from greedy.learning.jax_engine import fit
+from greedy.learning.jax_engine import fit, network
 from greedy.learning.mlp import accuracy
 from greedy.learning.records import to_frame
 
@@ -29,7 +29,7 @@ def test_precomputed_features_equal_training_the_frozen_stack(blob_data):
     x, y = jnp.asarray(blob_data.x_train), jnp.asarray(blob_data.one_hot(blob_data.y_train))
     kw = dict(activation="relu", loss="ce", learning_rate=0.01, momentum=0.9, epochs=10, batch_size=32)
     full, full_losses = fit.train(net, x, y, keys, frozen=2, **kw)
-    feats = jax.vmap(lambda p: fit.hidden_features(p, x, "relu"))(net[:2])
+    feats = jax.vmap(lambda p: network.hidden_features(p, x, "relu"))(net[:2])
     short, short_losses = fit.train(net[2:], feats, y, keys, **kw)
     for (wf, bf), (w0, b0) in zip(full[:2], net[:2], strict=True):
         assert np.array_equal(np.asarray(wf), np.asarray(w0)) and np.array_equal(np.asarray(bf), np.asarray(b0))
@@ -41,9 +41,8 @@ def test_precomputed_features_equal_training_the_frozen_stack(blob_data):
 
 @pytest.fixture(scope="module")
 def kept(blob_data):
-    layers: dict = {}
-    records = jax_engine.supervised_greedy(blob_data, SHORT, seeds=[0, 1, 2], keep_layers=layers)
-    return records, layers
+    trained = jax_engine.supervised_greedy(blob_data, SHORT, seeds=[0, 1, 2], keep_networks=True)
+    return trained.records, trained.networks["supervised_greedy"]
 
 
 def test_accuracy_is_a_fresh_forward_pass_and_frozen_layers_do_not_move(blob_data, kept):
@@ -137,9 +136,9 @@ def test_shuffled_indices_is_uniform_over_positions():
 def test_kept_layers_are_keyed_by_seed_across_chunks(blob_data):
     # At learning rate 0.02 seeds 0 and 1 train every stage while 2 and 3 diverge at once, so
     # with one seed per chunk the later chunks stop early: entries must stay with their seed.
-    kept: dict = {}
     cfg = SHORT.with_(learning_rate=0.02)
-    df = to_frame(jax_engine.autoencoder_greedy(blob_data, cfg, seeds=[2, 0, 3, 1], chunk_size=1, keep_layers=kept))
+    trained = jax_engine.autoencoder_greedy(blob_data, cfg, seeds=[2, 0, 3, 1], chunk_size=1, keep_networks=True)
+    df, kept = to_frame(trained), trained.networks["autoencoder_greedy"]
     assert sorted(kept[2]) == [0, 1, 2, 3]
     assert sorted(kept[4]) == [0, 1] == sorted(df[(df.depth == 4) & (df.status == "ok")].seed)
     for seed in (0, 1):
@@ -186,15 +185,15 @@ def test_population_accuracy_is_the_networks_accuracy_on_the_shared_population(b
 
     data = resampled_blobs([0, 1, 2], n_population=3000)
     runs = {
-        "end_to_end": lambda keep: jax_engine.end_to_end(data, SHORT, [0, 1, 2], depths=[3], keep_layers=keep),
-        "supervised_greedy": lambda keep: jax_engine.supervised_greedy(data, SHORT, [0, 1, 2], keep_layers=keep),
-        "autoencoder_greedy": lambda keep: jax_engine.autoencoder_greedy(data, SHORT, [0, 1, 2], keep_layers=keep),
+        "end_to_end": lambda: jax_engine.end_to_end(data, SHORT, [0, 1, 2], depths=[3], keep_networks=True),
+        "supervised_greedy": lambda: jax_engine.supervised_greedy(data, SHORT, [0, 1, 2], keep_networks=True),
+        "autoencoder_greedy": lambda: jax_engine.autoencoder_greedy(data, SHORT, [0, 1, 2], keep_networks=True),
     }
     for method, run in runs.items():
-        kept: jax_engine.Networks = {}
-        df = to_frame(run(kept))
+        trained = run()
+        df = to_frame(trained)
         row = df[(df.depth == 3) & (df.seed == 1)].iloc[0]
-        network = kept[3][1]
+        network = trained.network(method, 3, 1)
         assert row.population_accuracy == accuracy(network, data[1].x_population, data[1].y_population), method
         assert row.test_accuracy == accuracy(network, data[1].x_test, data[1].y_test), method
     # Without a population, the column is empty.

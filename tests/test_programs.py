@@ -47,9 +47,9 @@ def test_release_compiled_drops_the_programs_and_changes_no_number(blob_data):
     assert "fit_one" not in _traced_while(lambda: jax_engine.supervised_greedy(blob_data, config, [0, 1]))
     jax_engine.release_compiled()
     after: list = []
-    assert "fit_one" in _traced_while(lambda: after.extend(jax_engine.supervised_greedy(blob_data, config, [0, 1])))
+    assert "fit_one" in _traced_while(lambda: after.append(jax_engine.supervised_greedy(blob_data, config, [0, 1])))
     cols = ["depth", "seed", "train_accuracy", "test_accuracy", "final_loss"]
-    assert before[cols].equals(to_frame(after)[cols])
+    assert before[cols].equals(to_frame(after[0])[cols])
 
 
 def test_the_engine_bounds_its_own_compiled_programs_and_changes_no_number(blob_data, monkeypatch):

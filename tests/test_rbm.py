@@ -12,7 +12,7 @@ from sklearn.neural_network import BernoulliRBM
 from greedy.learning.config import VISIBLE_UNITS, TrainConfig
 from greedy.learning.data import from_arrays, standardized
 from greedy.learning.jax_engine import rbm, rbm_greedy
-from greedy.learning.jax_engine.fit import KeyPurpose, purpose_keys
+from greedy.learning.jax_engine.keys import KeyPurpose, purpose_keys
 from greedy.learning.records import to_frame
 
 SIGMOID = TrainConfig(
@@ -183,8 +183,8 @@ def test_rbm_greedy_stack_is_the_trained_rbms():
     """Stage 1's hidden layer is an RBM trained directly with the stage's keys: its weights and hidden biases."""
     x, y, xt, yt = _digits()
     data = from_arrays(x / 16, y, xt / 16, yt, name="digits01")
-    kept: dict = {}
-    df = to_frame(rbm_greedy(data, SIGMOID, range(3), fine_tune="last", keep_layers=kept))
+    trained = rbm_greedy(data, SIGMOID, range(3), fine_tune="last", keep_networks=True)
+    df, kept = to_frame(trained), trained.networks["rbm_greedy"]
     assert set(zip(df.method, df.depth, strict=True)) == {
         ("rbm_greedy", 2),
         ("rbm_greedy", 3),

@@ -1,5 +1,6 @@
 """Seed shards on Dask workers give the serial run's records (a local cluster of two worker processes)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,7 +24,20 @@ def _without_seconds(records) -> pd.DataFrame:
     return greedy.to_frame(records).drop(columns="wall_seconds")
 
 
-def test_sharded_runs_reproduce_the_serial_run_on_a_local_cluster():
+def _same_networks(a, b) -> None:
+    assert a.networks.keys() == b.networks.keys() and a.networks
+    for method, nets in a.networks.items():
+        assert nets.keys() == b.networks[method].keys()
+        for depth, by_seed in nets.items():
+            assert list(by_seed) == list(b.networks[method][depth])
+            for seed, layers in by_seed.items():
+                for ours, theirs in zip(layers, b.networks[method][depth][seed], strict=True):
+                    np.testing.assert_array_equal(ours.kernel, theirs.kernel)
+
+
+def test_sharded_runs_reproduce_the_serial_run_with_every_option_on_a_local_cluster():
+    """Records and kept networks (stages and fine-tuned stacks) come back as the serial run's; a reuse
+    cache of pretrained stages is accepted and changes nothing."""
     from distributed import Client
 
     from greedy.pipeline.cluster import local_cluster
@@ -31,16 +45,19 @@ def test_sharded_runs_reproduce_the_serial_run_on_a_local_cluster():
     per_seed = greedy.resampled_blobs(range(5), n_population=2_000)
     shared = greedy.blobs()
     with local_cluster(2) as cluster, Client(cluster) as client:
-        for procedure, data in [(jax_engine.autoencoder_greedy, per_seed), (jax_engine.supervised_greedy, shared)]:
-            options = {"fine_tune": "last"}
+        for procedure, data, extra in [
+            (jax_engine.autoencoder_greedy, per_seed, {"pretrained": jax_engine.PretrainedStages()}),
+            (jax_engine.supervised_greedy, shared, {}),
+        ]:
+            options = {"fine_tune": "last", "keep_networks": True}
             serial = procedure(data, TINY, range(5), chunk_size=2, **options)
-            sharded = run_sharded(procedure, data, TINY, range(5), client, chunk_size=2, **options)
+            sharded = run_sharded(procedure, data, TINY, range(5), client, chunk_size=2, **options, **extra)
             pd.testing.assert_frame_equal(_without_seconds(sharded), _without_seconds(serial))
+            _same_networks(sharded, serial)
+            assert {f"{procedure.__name__}+fine_tune", procedure.__name__} == set(sharded.networks)
 
 
-def test_options_that_return_results_in_place_are_refused_before_any_work():
-    with pytest.raises(ValueError, match="cannot pass keep_layers"):
-        run_sharded(jax_engine.supervised_greedy, greedy.blobs(), TINY, range(3), client=None, keep_layers={})
+def test_a_bad_shard_count_is_refused_before_any_work():
     with pytest.raises(ValueError, match="shards must be"):
         run_sharded(jax_engine.supervised_greedy, greedy.blobs(), TINY, range(3), client=None, shards=0)
 

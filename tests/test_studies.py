@@ -6,7 +6,13 @@ import pytest
 
 import greedy
 from greedy.analysis.diagnostics import dead_unit_fractions, input_variance, mark_collapse
-from greedy.analysis.semi_supervised import REGULARIZED, gain_change, gains_over_label_counts, gains_verdict
+from greedy.analysis.semi_supervised import (
+    REGULARIZED,
+    against_references,
+    comparison_numbers,
+    gain_change,
+    gains_verdict,
+)
 from greedy.analysis.stats import holm
 from greedy.analysis.studies import (
     autoencoder_dead_units,
@@ -24,7 +30,8 @@ TINY = greedy.TrainConfig(epochs=2, head_epochs=2, n_added_layers=1, fine_tune_e
 def test_methods_by_depth_covers_every_method_config_and_depth(blob_data):
     # Standardized inputs: no seed diverges, so every method has a record at every depth and seed.
     configs = {"relu": TINY, "tanh": TINY.with_(activation="tanh")}
-    df = methods_by_depth(standardized(blob_data), configs, [0, 1])
+    df, networks = methods_by_depth(standardized(blob_data), configs, [0, 1])
+    assert networks == {}  # kept only when asked for
     assert (df.status == "ok").all()
     methods = ["end_to_end", "supervised_greedy", "supervised_greedy+fine_tune"]
     methods += ["autoencoder_greedy", "autoencoder_greedy+fine_tune"]
@@ -47,8 +54,7 @@ def test_gradient_profile_shows_sigmoid_vanishing(blob_data):
 def test_gradient_profile_reuses_the_networks_methods_by_depth_trained(blob_data, monkeypatch):
     cfgs = {"relu": TINY, "tanh": TINY.with_(activation="tanh", initializer="glorot_uniform")}
     fresh = gradient_profile(blob_data, cfgs, [0, 1], depth=3)
-    networks: dict = {}
-    methods_by_depth(blob_data, cfgs, [0, 1], fine_tune="none", end_to_end_networks=networks)
+    _, networks = methods_by_depth(blob_data, cfgs, [0, 1], fine_tune="none", keep_networks=True)
     assert set(networks) == set(cfgs) and set(networks["relu"]) == {2, 3} and set(networks["relu"][3]) == {0, 1}
 
     def no_training(*args, **kwargs):
@@ -72,8 +78,8 @@ def test_dead_units_and_collapse_are_measured_on_each_seeds_own_data():
     data = greedy.resampled_blobs([0, 1], n_population=0)
     assert data[0].x_population is None  # nothing to score on a population
     records, dead = autoencoder_dead_units(data, TINY, [0, 1])
-    kept = {}
-    jax_engine.autoencoder_greedy(data, TINY, [0, 1], keep_layers=kept)  # the same networks again
+    again = jax_engine.autoencoder_greedy(data, TINY, [0, 1], keep_networks=True)  # the same networks again
+    kept = again.networks["autoencoder_greedy"]
     for (depth, seed), part in dead.groupby(["depth", "seed"]):
         expected = dead_unit_fractions(kept[depth][seed], data[seed].x_train).dead_fraction.to_numpy()
         np.testing.assert_array_equal(part.sort_values("layer").dead_fraction.to_numpy(), expected)
@@ -130,7 +136,7 @@ def test_baselines_see_the_labeled_rows_only_as_labeled():
 
 
 def test_the_pretrained_network_is_compared_with_every_baseline_in_one_holm_family():
-    from greedy.analysis.semi_supervised import BASELINES, against_each_baseline, baseline_numbers, baselines_verdict
+    from greedy.analysis.semi_supervised import BASELINES, baselines_verdict
 
     rng = np.random.default_rng(0)
     shifts = {"pretrained": 0.0, "logistic_regression": -0.05, "label_spreading": 0.05, "self_training": 0.0}
@@ -140,16 +146,16 @@ def test_the_pretrained_network_is_compared_with_every_baseline_in_one_holm_fami
         for k in ("1", "all") for method, shift in shifts.items() for seed in range(8)
         if not (k == "all" and method == "label_spreading")  # not run with every label
     ]  # fmt: skip
-    table = against_each_baseline(pd.DataFrame(rows), "pretrained")
+    table = against_references(pd.DataFrame(rows), "pretrained", BASELINES)
     assert len(table) == 5  # 3 baselines at one label, 2 with every label; none picked by its test accuracy
     np.testing.assert_allclose(table["p (Holm)"], holm(table.p))
-    outcome = dict(zip(zip(table["labels per class"], table.baseline, strict=True), table.outcome, strict=True))
+    outcome = dict(zip(zip(table["labels per class"], table.against, strict=True), table.outcome, strict=True))
     assert outcome["1", BASELINES["logistic_regression"]] == "ahead"
     assert outcome["1", BASELINES["label_spreading"]] == "behind"
     assert outcome["1", BASELINES["self_training"]] == "no difference detected"
-    numbers = baseline_numbers(table)
+    numbers = comparison_numbers(table)
     assert numbers["d_k1_minus_label_spreading_diff"] == pytest.approx(-0.05, abs=0.02)
-    assert numbers["n_baseline_tests"] == 5 and "d_kall_minus_label_spreading_diff" not in numbers
+    assert numbers["d_k1_minus_label_spreading_n"] == 8 and "d_kall_minus_label_spreading_diff" not in numbers
     text = baselines_verdict(table, "d", "D", "X")
     assert "| 1 | ahead | behind | no difference detected |" in text
     assert "| all | ahead | not run | no difference detected |" in text
@@ -237,14 +243,20 @@ def _gains_records(gains: dict[str, float], seeds_at: dict[str, int]) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def _gains(records: pd.DataFrame) -> pd.DataFrame:
+    return against_references(records, "pre", {"end_to_end": "random initialization"})
+
+
 def test_gains_over_label_counts_are_one_holm_family_with_their_glue_numbers():
     records = _gains_records({"1": 0.1, "3": 0.05, "all": 0.0}, {"all": 5})
-    table, numbers = gains_over_label_counts(records, "pre", "end_to_end")
+    table = _gains(records)
+    numbers = comparison_numbers(table)
     assert list(table["labels per class"]) == ["1", "3", "all"]
     assert list(table.outcome) == ["ahead", "ahead", "no difference detected"]
     np.testing.assert_allclose(table["p (Holm)"], holm(table.p))
-    assert numbers["d_k1_diff"] == pytest.approx(0.1, abs=0.003) and numbers["d_kall_n"] == 5
-    assert numbers["d_k3_p_holm"] == table["p (Holm)"].iloc[1]
+    assert numbers["d_k1_minus_end_to_end_diff"] == pytest.approx(0.1, abs=0.003)
+    assert numbers["d_kall_minus_end_to_end_n"] == 5
+    assert numbers["d_k3_minus_end_to_end_p_holm"] == table["p (Holm)"].iloc[1]
 
 
 def test_the_gain_change_pairs_the_seeds_that_ran_both_counts():
@@ -257,16 +269,16 @@ def test_the_gain_change_pairs_the_seeds_that_ran_both_counts():
 
 def test_the_gains_verdict_says_what_the_tests_say():
     shrinking = _gains_records({"1": 0.1, "3": 0.05, "all": 0.0}, {})
-    table, _ = gains_over_label_counts(shrinking, "pre", "end_to_end")
+    table = _gains(shrinking)
     text = gains_verdict(table, gain_change(shrinking, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
     assert "ahead with 1 and 3 per class; behind with none; no difference detected with every label" in text
     assert "largest with 1 per class (+0.1" in text and "it **shrinks**" in text and "every label" in text
     rising = _gains_records({"1": 0.01, "3": 0.05, "all": 0.08}, {})
-    table, _ = gains_over_label_counts(rising, "pre", "end_to_end")
+    table = _gains(rising)
     text = gains_verdict(table, gain_change(rising, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
     assert "largest with every label" in text and "it **grows**" in text
     level = _gains_records({"1": 0.05, "all": 0.05}, {})
-    table, _ = gains_over_label_counts(level, "pre", "end_to_end")
+    table = _gains(level)
     text = gains_verdict(table, gain_change(level, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
     assert "**no change detected**" in text
 

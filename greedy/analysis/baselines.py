@@ -8,7 +8,6 @@ seeds' training data (``greedy.learning.tuning``), at the deepest depth, from on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -16,36 +15,28 @@ from greedy.analysis.stats import paired_comparison, seed_summary
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset
-from greedy.learning.records import StageRecord, to_frame
+from greedy.learning.procedures import Method
+from greedy.learning.records import to_frame
 from greedy.learning.tuning import settings_grid, tune
 
 # The stated grid: every contender's learning rate and optimizer come from it.
 GRID = settings_grid(optimizer=["sgd", "adam"], learning_rate=[0.001, 0.003, 0.01, 0.03, 0.1])
 
 
-@dataclass(frozen=True)
-class Contender:
-    """A way to train a network of a given depth, as a fast-engine procedure call."""
-
-    label: str
-    run: Callable[..., list[StageRecord]]
-    options: dict
-
-
 CONTENDERS = {
-    "supervised_greedy": Contender("supervised greedy", jax_engine.supervised_greedy, {}),
-    "end_to_end": Contender("end to end", jax_engine.end_to_end, {}),
-    "batch_norm": Contender("end to end + batch norm", jax_engine.end_to_end, {"architecture": "batch_norm"}),
-    "residual": Contender("end to end + residual", jax_engine.end_to_end, {"architecture": "residual"}),
+    "supervised_greedy": Method("supervised greedy", jax_engine.supervised_greedy),
+    "end_to_end": Method("end to end", jax_engine.end_to_end),
+    "batch_norm": Method("end to end + batch norm", jax_engine.end_to_end, {"architecture": "batch_norm"}),
+    "residual": Method("end to end + residual", jax_engine.end_to_end, {"architecture": "residual"}),
 }
 
 
-def _options(contender: Contender, depths: list[int]) -> dict:
+def _options(contender: Method, depths: list[int]) -> dict:
     """The procedure's keyword arguments: end-to-end networks are trained at ``depths`` only."""
     return {**contender.options, "depths": depths} if contender.run is jax_engine.end_to_end else contender.options
 
 
-def _records(contender: Contender, data, config: TrainConfig, seeds, depths: list[int]) -> pd.DataFrame:
+def _records(contender: Method, data, config: TrainConfig, seeds, depths: list[int]) -> pd.DataFrame:
     df = to_frame(contender.run(data, config, seeds, **_options(contender, depths)))
     return df[df.depth.isin(depths)]
 

@@ -12,8 +12,7 @@ network's rate is tuned at its own budget.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -24,7 +23,8 @@ from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import PER_SEED_DATASETS, Dataset
 from greedy.learning.held_out import evaluation_and_tuning
-from greedy.learning.records import StageRecord, to_frame
+from greedy.learning.procedures import Method
+from greedy.learning.records import to_frame
 from greedy.learning.tuning import tune_extending
 
 # The stated grid of every learning rate chosen here (SGD with the config's momentum), extended at
@@ -35,21 +35,11 @@ MAX_EXTENSIONS = 2
 MASKED_FRACTION = 0.25
 
 
-@dataclass(frozen=True)
-class Family:
-    """A way to train a network of a given depth: a fast-engine procedure with its options."""
-
-    label: str
-    run: Callable[..., list[StageRecord]]
-    options: dict
-    settings: dict  # changes to the TrainConfig
-
-
 FAMILIES = {
-    "none": Family("no pretraining", jax_engine.end_to_end, {}, {}),
-    "supervised": Family("supervised greedy", jax_engine.supervised_greedy, {}, {}),
-    "autoencoder": Family("autoencoder greedy", jax_engine.autoencoder_greedy, {}, {}),
-    "denoising": Family(
+    "none": Method("no pretraining", jax_engine.end_to_end),
+    "supervised": Method("supervised greedy", jax_engine.supervised_greedy),
+    "autoencoder": Method("autoencoder greedy", jax_engine.autoencoder_greedy),
+    "denoising": Method(
         "denoising autoencoder greedy",
         jax_engine.autoencoder_greedy,
         {},
@@ -57,7 +47,7 @@ FAMILIES = {
     ),
     # Vincent et al. (2008)'s stacked denoising autoencoder: each stage reconstructs its own input
     # through the transpose of its weights (the two above reconstruct the raw input, as the tutorial).
-    "stacked_denoising": Family(
+    "stacked_denoising": Method(
         "stacked denoising autoencoder (tied weights)",
         jax_engine.autoencoder_greedy,
         {},
@@ -69,7 +59,7 @@ FAMILIES = {
         },
     ),
     # Standardized inputs are real-valued: the first RBM has Gaussian visible units.
-    "rbm": Family("RBM greedy (DBN)", jax_engine.rbm_greedy, {"visible": "gaussian"}, {}),
+    "rbm": Method("RBM greedy (DBN)", jax_engine.rbm_greedy, {"visible": "gaussian"}),
 }
 
 # Bengio et al. (2007), Table 1: MNIST test error (%) of a deep network (3 hidden layers) by
@@ -77,14 +67,14 @@ FAMILIES = {
 BENGIO_2007_MNIST_TEST_ERROR = {"rbm": 1.2, "autoencoder": 1.4, "supervised": 2.0, "none": 2.4, "shallow": 1.9}
 
 
-def _tune_rate(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepest: int, setting: str, **options):
+def _tune_rate(family: Method, tuning_data, config: TrainConfig, tuning_seeds, deepest: int, setting: str, **options):
     return tune_extending(
         family.run, tuning_data, config, tuning_seeds, setting, LEARNING_RATES, depth=deepest,
         max_extensions=MAX_EXTENSIONS, **dict(family.options, chunk_size=len(tuning_seeds)), **options,
     )  # fmt: skip
 
 
-def _tuned(family: Family, tuning_data, config: TrainConfig, tuning_seeds, deepest: int) -> tuple[TrainConfig, list]:
+def _tuned(family: Method, tuning_data, config: TrainConfig, tuning_seeds, deepest: int) -> tuple[TrainConfig, list]:
     """The family's config with its learning rate(s) chosen, and the tuning tables."""
     if family.run is jax_engine.end_to_end:
         result = _tune_rate(family, tuning_data, config, tuning_seeds, deepest, "learning_rate", depths=[deepest])

@@ -8,7 +8,7 @@ there is nothing to tune them on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from greedy.analysis.glue import keyed_numbers
 from greedy.analysis.stats import Comparison, holm_outcome, paired_comparison, with_holm
+from greedy.analysis.tables import labels_in_words
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset, can_hold_out_validation, with_validation
@@ -132,54 +133,57 @@ def baseline_records(parts: Sequence[Dataset], seeds: Sequence[int]) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def against_each_baseline(records: pd.DataFrame, pretrained: str, alpha: float = 0.05) -> pd.DataFrame:
-    """``pretrained`` minus every baseline (``BASELINES``), paired by seed, at each data set and label count
-    where both ran: one family of tests over the whole table, Holm-adjusted (``p (Holm)``), each row's
-    ``outcome`` ahead / behind / no difference detected at ``alpha``. No baseline is singled out:
-    picking the best by its test accuracy would favour the baselines, and the chapter tunes none.
+def against_references(
+    records: pd.DataFrame, pretrained: str, references: Mapping[str, str], alpha: float = 0.05
+) -> pd.DataFrame:
+    """``pretrained`` minus each method of ``references`` (method -> its name in words, column
+    ``against``), paired by seed, at each data set and label count where both ran: one family of tests
+    over the whole table, Holm-adjusted (``p (Holm)``), each row's ``outcome`` ahead / behind / no
+    difference detected at ``alpha``. No reference is singled out: picking the best baseline by its test
+    accuracy would favour the baselines, and the chapter tunes none.
 
     ``records`` has ``data``, ``labeled_per_class``, ``method``, ``seed`` and ``test_accuracy``; each
-    row's ``key`` (``{data}_k{count}_minus_{baseline}``) names its numbers for glue (``baseline_numbers``).
+    row's ``key`` (``{data}_k{count}_minus_{method}``) names its numbers for glue (``comparison_numbers``).
     """
     rows = []
     for (data, k), part in records.groupby(["data", "labeled_per_class"], sort=False):
-        for key, label in BASELINES.items():
-            if {pretrained, key} <= set(part.method):
-                c = paired_comparison(part, "test_accuracy", "method", pretrained, key)
+        for method, label in references.items():
+            if {pretrained, method} <= set(part.method):
+                c = paired_comparison(part, "test_accuracy", "method", pretrained, method)
                 rows.append(
                     {
-                        "key": f"{data}_k{k}_minus_{key.replace('+', '_')}",
+                        "key": f"{data}_k{k}_minus_{method.replace('+', '_')}",
                         "data": data,
                         "labels per class": k,
-                        "baseline": label,
-                        **c.test_row(a="pretrained", b="baseline accuracy"),
+                        "against": label,
+                        **c.test_row(a="pretrained", b="reference"),
                     }
                 )
     table = with_holm(pd.DataFrame(rows))
     return table.assign(outcome=holm_outcome(table, alpha))
 
 
-def baseline_numbers(table: pd.DataFrame) -> dict[str, float]:
-    """Glue numbers of an ``against_each_baseline`` table: ``{key}_diff`` (and ``_low``, ``_high``), ``_a``,
-    ``_b``, ``_n``, ``_p_holm``, and ``n_baseline_tests``."""
+def comparison_numbers(table: pd.DataFrame) -> dict[str, float]:
+    """Glue numbers of an ``against_references`` table: ``{key}_diff`` (and ``_low``, ``_high``), ``_a``,
+    ``_b``, ``_n`` and ``_p_holm``."""
     columns = {
         "diff": "difference",
         "diff_low": "CI low",
         "diff_high": "CI high",
         "a": "pretrained",
-        "b": "baseline accuracy",
+        "b": "reference",
         "n": "n",
         "p_holm": "p (Holm)",
     }
-    return {"n_baseline_tests": len(table)} | keyed_numbers(table, columns)
+    return keyed_numbers(table, columns)
 
 
 def baselines_verdict(table: pd.DataFrame, data: str, title: str, pretrained_label: str) -> str:
     """Markdown: for one data set, a table of label counts (rows) by baselines (columns), each cell whether
-    ``pretrained_label`` is ahead of, behind or level with that baseline (``against_each_baseline``)."""
+    ``pretrained_label`` is ahead of, behind or level with that baseline (``against_references``)."""
     part = table[table.data == data]
     counts = list(dict.fromkeys(part["labels per class"]))
-    baselines = list(dict.fromkeys(part.baseline))
+    baselines = list(dict.fromkeys(part.against))
     lines = [
         f"**{title}.** {pretrained_label} against each baseline (Holm-adjusted over the chapter's {len(table)} tests):",
         "",
@@ -187,13 +191,9 @@ def baselines_verdict(table: pd.DataFrame, data: str, title: str, pretrained_lab
         "|---|" + "---|" * len(baselines),
     ]
     for k in counts:
-        at = part[part["labels per class"] == k].set_index("baseline").outcome
+        at = part[part["labels per class"] == k].set_index("against").outcome
         lines.append(f"| {k} | " + " | ".join(str(at.get(b, "not run")) for b in baselines) + " |")
     return "\n".join(lines)
-
-
-def _labels_in_words(k: object) -> str:
-    return "every label" if str(k) == "all" else f"{k} per class"
 
 
 def _counts_in_words(counts: list[object]) -> str:
@@ -206,28 +206,6 @@ def _counts_in_words(counts: list[object]) -> str:
     if len(numbers) < len(counts):
         parts.append("every label")
     return ", and ".join(parts) or "none"
-
-
-def gains_over_label_counts(
-    records: pd.DataFrame, pretrained: str, reference: str, alpha: float = 0.05
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    """``pretrained`` minus ``reference`` (the same network from random initialization), paired by seed, at
-    each data set and label count, in the records' order: one family of tests, Holm-adjusted, each row's
-    ``outcome`` ahead / behind / no difference detected at ``alpha``. With the table, its glue numbers:
-    ``{data}_k{count}_*`` (``Comparison.glue_numbers``) and ``{data}_k{count}_p_holm``.
-
-    ``records`` has ``data``, ``labeled_per_class``, ``method``, ``seed`` and ``test_accuracy``.
-    """
-    rows, numbers = [], {}
-    for (data, k), part in records.groupby(["data", "labeled_per_class"], sort=False):
-        c = paired_comparison(part, "test_accuracy", "method", pretrained, reference)
-        numbers.update(c.glue_numbers(f"{data}_k{k}"))
-        rows.append(
-            {"key": f"{data}_k{k}", "data": data, "labels per class": k, **c.test_row(a="pretrained", b="reference")}
-        )
-    table = with_holm(pd.DataFrame(rows))
-    numbers.update(keyed_numbers(table, {"p_holm": "p (Holm)"}))
-    return table.assign(outcome=holm_outcome(table, alpha)), numbers
 
 
 def gain_change(
@@ -244,7 +222,7 @@ def gain_change(
 
 def gains_verdict(table: pd.DataFrame, change: Comparison, data: str, title: str, fewest: str, most: str) -> str:
     """Markdown for one data set: where pretraining is ahead of, behind or level with the same network from
-    random initialization (``gains_over_label_counts``), where its gain is largest, and whether the gain
+    random initialization (``against_references``), where its gain is largest, and whether the gain
     shrinks from ``fewest`` labels to ``most`` (``gain_change``: its 95% interval excludes zero)."""
     part = table[table.data == data]
 
@@ -263,7 +241,7 @@ def gains_verdict(table: pd.DataFrame, change: Comparison, data: str, title: str
         f"**{title}.** Against the same network trained from random initialization, pretraining is ahead with "
         f"{at('ahead')}; behind with {at('behind')}; no difference detected with {at('no difference detected')} "
         f"(Holm-adjusted over the chapter's {len(table)} tests of this kind). The gain is largest with "
-        f"{_labels_in_words(largest['labels per class'])} ({largest.difference:+.3f}). From "
-        f"{_labels_in_words(fewest)} to {_labels_in_words(most)} it changes by {d.mean:+.3f} ({d.low:+.3f} to "
+        f"{labels_in_words(largest['labels per class'])} ({largest.difference:+.3f}). From "
+        f"{labels_in_words(fewest)} to {labels_in_words(most)} it changes by {d.mean:+.3f} ({d.low:+.3f} to "
         f"{d.high:+.3f}, 95% interval over the {d.n} seeds that ran both): {trend}."
     )

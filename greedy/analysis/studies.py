@@ -19,8 +19,7 @@ from greedy.analysis.stats import mean_ci, rate_ci
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
 from greedy.learning.data import Dataset, one_per_seed, with_labeled_per_class
-from greedy.learning.jax_engine import Networks
-from greedy.learning.records import to_frame
+from greedy.learning.records import Networks, to_frame
 
 
 def methods_by_depth(
@@ -29,22 +28,23 @@ def methods_by_depth(
     seeds: Sequence[int],
     *,
     fine_tune: str = "every",
-    end_to_end_networks: dict[str, Networks] | None = None,
-) -> pd.DataFrame:
+    keep_networks: bool = False,
+) -> tuple[pd.DataFrame, dict[str, Networks]]:
     """Per named config: end-to-end at every depth, supervised and autoencoder greedy (+ fine-tuning).
 
     ``fine_tune`` is "every" (fine-tune each stage's stack), "last" (the deepest only) or "none".
-    If ``end_to_end_networks`` is a dict, it receives the trained end-to-end networks,
+    Returns the records and, with ``keep_networks``, the trained end-to-end networks by config,
     ``[config][depth][seed]`` (for ``gradient_profile``, so they are not trained twice).
     """
-    frames = []
+    frames, networks = [], {}
     for name, config in configs.items():
-        kept: Networks | None = None if end_to_end_networks is None else end_to_end_networks.setdefault(name, {})
-        records = jax_engine.end_to_end(data, config, seeds, keep_layers=kept)
-        records += jax_engine.supervised_greedy(data, config, seeds, fine_tune=fine_tune)
-        records += jax_engine.autoencoder_greedy(data, config, seeds, fine_tune=fine_tune)
-        frames.append(to_frame(records).assign(config=name))
-    return pd.concat(frames, ignore_index=True)
+        trained = jax_engine.end_to_end(data, config, seeds, keep_networks=keep_networks)
+        trained += jax_engine.supervised_greedy(data, config, seeds, fine_tune=fine_tune)
+        trained += jax_engine.autoencoder_greedy(data, config, seeds, fine_tune=fine_tune)
+        frames.append(to_frame(trained).assign(config=name))
+        if keep_networks:
+            networks[name] = trained.networks["end_to_end"]
+    return pd.concat(frames, ignore_index=True), networks
 
 
 def gradient_profile(
@@ -77,9 +77,8 @@ def gradient_profile(
         if all(seed in given for seed in seeds):
             after = {seed: given[seed] for seed in seeds}
         else:
-            fresh: Networks = {}
-            jax_engine.end_to_end(data, config, seeds, depths=[depth], keep_layers=fresh)
-            after = fresh[depth]
+            fresh = jax_engine.end_to_end(data, config, seeds, depths=[depth], keep_networks=True)
+            after = fresh.networks["end_to_end"][depth]
         for when, nets in (
             ("initialization", dict(zip(seeds, initial, strict=True))),
             ("after training", after),
@@ -99,10 +98,10 @@ def autoencoder_dead_units(
     (on each seed's own training inputs, where ``data`` holds one data set per seed)."""
     seeds = check_seeds(seeds)
     per_seed = dict(zip(seeds, one_per_seed(data, len(seeds)), strict=True))
-    kept: Networks = {}
-    records = to_frame(jax_engine.autoencoder_greedy(data, config, seeds, keep_layers=kept))
+    trained = jax_engine.autoencoder_greedy(data, config, seeds, keep_networks=True)
+    records = to_frame(trained)
     rows = []
-    for depth, nets in kept.items():
+    for depth, nets in trained.networks.get("autoencoder_greedy", {}).items():
         for seed, layers in nets.items():
             if not all(np.all(np.isfinite(layer.kernel)) for layer in layers):
                 continue
@@ -144,7 +143,7 @@ def label_scarcity(
         check_positive_int("plentiful's label count", plentiful[0])
         check_positive_int("plentiful's number of seeds", plentiful[1])
     greedy_config = config.with_(n_added_layers=depth - 2)
-    pretrained: dict = {}
+    pretrained = jax_engine.PretrainedStages()
     frames = []
     for k in labeled_per_class:
         n = len(seeds)
@@ -152,12 +151,12 @@ def label_scarcity(
             n = min(n, plentiful[1])
         run_seeds = seeds[:n]
         parts = [with_labeled_per_class(d, k, random_state=s) for d, s in zip(per_seed[:n], run_seeds, strict=True)]
-        records = jax_engine.end_to_end(parts, config, run_seeds, depths=[depth])
-        records += jax_engine.supervised_greedy(parts, greedy_config, run_seeds, fine_tune="last")
-        records += jax_engine.autoencoder_greedy(
+        trained = jax_engine.end_to_end(parts, config, run_seeds, depths=[depth])
+        trained += jax_engine.supervised_greedy(parts, greedy_config, run_seeds, fine_tune="last")
+        trained += jax_engine.autoencoder_greedy(
             parts, greedy_config, run_seeds, fine_tune="last", pretrained=pretrained
         )
-        networks = [r for r in records if r.depth == depth]
+        networks = [r for r in trained.records if r.depth == depth]
         frame = pd.concat(
             [to_frame(networks), regularized_end_to_end(parts, config, run_seeds, depth)], ignore_index=True
         )

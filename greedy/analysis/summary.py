@@ -17,6 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from greedy.analysis.stats import holm_direction, paired_comparison, with_holm
+from greedy.analysis.tables import labels_in_words
 from greedy.analysis.well_trained import PRETRAINED, WELL_TRAINED, best_well_trained
 from greedy.learning.data import DATASET_TITLES
 
@@ -99,7 +100,12 @@ def label_scarcity_rows(records: pd.DataFrame) -> list[dict]:
         if set(group.method) != {FEW_LABELS_PRETRAINED, FEW_LABELS_AGAINST}:
             continue
         depth = int(group[group.method == FEW_LABELS_PRETRAINED].depth.iloc[0])
-        condition = {"data": DATASET_TITLES[data], "labels": f"{k} per class", "activation": "sigmoid", "depth": depth}
+        condition = {
+            "data": DATASET_TITLES[data],
+            "labels": labels_in_words(k),
+            "activation": "sigmoid",
+            "depth": depth,
+        }
         pretraining = "autoencoder greedy + fine-tuning"
         rows.append(
             _row(

@@ -91,3 +91,8 @@ def readable(table: pd.DataFrame, digits: int = ACCURACY_DIGITS, percent: Collec
         shown.index = pd.Index([plain_name(key) for key in shown.index], name=plain_name(shown.index.name))
     shown.columns.name = plain_name(table.columns.name)
     return shown
+
+
+def labels_in_words(k: object) -> str:
+    """A label count as a reader says it: ``3 per class``, or ``every label`` for the count "all"."""
+    return "every label" if str(k) == "all" else f"{k} per class"

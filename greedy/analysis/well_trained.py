@@ -18,12 +18,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from greedy.analysis.families import Family, scored_as, trained_with
+from greedy.analysis.families import scored_as, trained_with
 from greedy.analysis.glue import keyed_numbers
 from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, simultaneous_level, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int
 from greedy.learning.held_out import TUNING_DRAW_START, evaluation_and_tuning
+from greedy.learning.procedures import Method
 from greedy.learning.records import to_frame
 from greedy.learning.stages import check_depths
 from greedy.learning.tuning import tune_extending
@@ -38,19 +39,19 @@ FAILURE_FACTOR = 2
 OUTCOMES = {1: "pretraining ahead", -1: "pretraining behind", 0: "no difference detected"}
 
 WELL_TRAINED = {
-    "plain": Family("ReLU MLP", jax_engine.end_to_end, {}, {}),
-    "batch_norm": Family("ReLU MLP + batch norm", jax_engine.end_to_end, {"architecture": "batch_norm"}, {}),
-    "residual": Family("ReLU MLP + residual", jax_engine.end_to_end, {"architecture": "residual"}, {}),
+    "plain": Method("ReLU MLP", jax_engine.end_to_end),
+    "batch_norm": Method("ReLU MLP + batch norm", jax_engine.end_to_end, {"architecture": "batch_norm"}),
+    "residual": Method("ReLU MLP + residual", jax_engine.end_to_end, {"architecture": "residual"}),
 }
 PRETRAINED = {
-    "supervised": Family("supervised greedy + fine-tuning", jax_engine.supervised_greedy, {}, {}),
-    "autoencoder": Family("autoencoder greedy + fine-tuning", jax_engine.autoencoder_greedy, {}, {}),
+    "supervised": Method("supervised greedy + fine-tuning", jax_engine.supervised_greedy),
+    "autoencoder": Method("autoencoder greedy + fine-tuning", jax_engine.autoencoder_greedy),
 }
 # A residual connection needs a hidden layer below of the same width: at depth 2 the residual network
 # would be the plain one, so it starts at depth 3.
 MIN_DEPTH = {"residual": 3}
 # The published reference MLP, trained as its authors did (not tuned here).
-REFERENCE = Family("published reference MLP", jax_engine.end_to_end, {"architecture": "residual"}, {})
+REFERENCE = Method("published reference MLP", jax_engine.end_to_end, {"architecture": "residual"})
 REFERENCE_SETTINGS = {"width": 100, "depth": 3, "learning_rate": 0.01, "epochs": 150}
 
 

@@ -25,7 +25,9 @@ from greedy.learning.config import (
     check_positive_int,
 )
 from greedy.learning.data import from_arrays
+from greedy.learning.jax_engine.runs import FINE_TUNED
 from greedy.learning.mlp import Layer, predict
+from greedy.learning.procedures import procedure
 
 PRETRAINING = ("supervised", "autoencoder", "rbm", "none")
 _METHOD = {
@@ -36,36 +38,7 @@ _METHOD = {
 }
 
 
-_DIVERGED = "training diverged (a loss became infinite) with learning_rate={lr}; standardize X or lower it"
-
-
-def _fine_tuned(network: list[Layer], data, config: TrainConfig, seed: int) -> list[Layer]:
-    """Every weight of ``network`` trained together, as the engines fine-tune a greedy stack."""
-    import jax
-    import jax.numpy as jnp
-
-    from greedy.learning.jax_engine.export import export_layers
-    from greedy.learning.jax_engine.fit import KeyPurpose, purpose_keys, train
-    from greedy.learning.jax_engine.scores import divergence
-
-    params = [(jnp.asarray(layer.kernel)[None], jnp.asarray(layer.bias)[None]) for layer in network]
-    keys = purpose_keys(jax.random.PRNGKey(seed)[None], config.n_added_layers, KeyPurpose.FINE_TUNE_FIT)
-    tuned, losses = train(
-        params,
-        jnp.asarray(data.x_train),
-        jnp.asarray(data.one_hot(data.y_train)),
-        keys,
-        activation=config.activation,
-        loss="ce",
-        learning_rate=config.fine_tune_learning_rate,
-        momentum=config.momentum,
-        optimizer=config.optimizer,
-        epochs=config.fine_tune_epochs,
-        batch_size=config.batch_size,
-    )
-    if divergence(losses, tuned)[0] is not None:
-        raise RuntimeError(_DIVERGED.format(lr=config.fine_tune_learning_rate))
-    return export_layers(tuned, config.activation, "softmax")[0]
+_DIVERGED = "training diverged (a loss became infinite) with {name}={lr}; standardize X or lower it"
 
 
 class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
@@ -135,6 +108,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         check_choice("rbm_visible", self.rbm_visible, VISIBLE_UNITS)
         if not isinstance(self.fine_tune, bool | np.bool_):
             raise ValueError(f"fine_tune must be True or False, got {self.fine_tune!r}")
+        if self.fine_tune and self.pretraining == "none":
+            raise ValueError("fine_tune=True needs a pretrained stack; pretraining='none' already trains every weight")
         return TrainConfig(
             width=self.width,
             activation=self.activation,
@@ -155,9 +130,10 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def fit(self, X, y):
-        """Train on ``X`` (rows, features) and labels ``y``; every setting is checked before any training."""
-        from greedy.learning import jax_engine
+        """Train on ``X`` (rows, features) and labels ``y``; every setting is checked before any training.
 
+        Pretraining and fine-tuning are the study's own procedures (``greedy.run``), on one seed.
+        """
         config = self._config()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
@@ -165,20 +141,20 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least two classes; it has 1 class: {self.classes_.tolist()}")
         data = from_arrays(X, y, X[:1], y[:1], name="fit")  # the engine scores a test split; none is needed
-        depth = self.n_hidden_layers + 1
-        kept: jax_engine.Networks = {}
-        seed = int(self.random_state)
-        if self.pretraining == "none":
-            records = jax_engine.end_to_end(data, config, [seed], depths=[depth], keep_layers=kept)
+        depth, seed, method = self.n_hidden_layers + 1, int(self.random_state), _METHOD[self.pretraining]
+        if method == "end_to_end":
+            options: dict = {"depths": [depth]}
         else:
-            options = {"visible": self.rbm_visible} if self.pretraining == "rbm" else {}
-            records = getattr(jax_engine, _METHOD[self.pretraining])(data, config, [seed], keep_layers=kept, **options)
-        final = [r for r in records if r.depth == depth]
-        if not final or final[-1].status != "ok":
-            raise RuntimeError(_DIVERGED.format(lr=self.learning_rate))
-        self.network_: list[Layer] = kept[depth][seed]
-        if self.fine_tune:
-            self.network_ = _fine_tuned(self.network_, data, config, seed)
+            options = {"fine_tune": "last" if self.fine_tune else "none"}
+            options |= {"visible": self.rbm_visible} if method == "rbm_greedy" else {}
+        # One seed in a chunk of one: the engine's default chunk would train 19 padded copies.
+        trained = procedure(method)(data, config, [seed], chunk_size=1, keep_networks=True, **options)
+        kept = method + FINE_TUNED if self.fine_tune else method
+        for label, rate in ((method, "learning_rate"), (kept, "fine_tune_learning_rate")):
+            final = [r for r in trained.records if r.method == label and r.depth == depth]
+            if not final or final[-1].status != "ok":  # a greedy stack that diverged stopped before its depth
+                raise RuntimeError(_DIVERGED.format(name=rate, lr=getattr(self, rate)))
+        self.network_: list[Layer] = trained.network(kept, depth, seed)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

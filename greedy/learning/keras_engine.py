@@ -296,3 +296,11 @@ def end_to_end(
         loss, diverged = fit(model, data.x_train, y_train, config.epochs, config)
         rec.add("end_to_end", depth, start, loss, diverged, **_classifier_scores(model, data, diverged))
     return rec.records
+
+
+# Every procedure by its method name (``greedy.learning.config.KERAS_METHODS``).
+PROCEDURES = {
+    "supervised_greedy": supervised_greedy,
+    "autoencoder_greedy": autoencoder_greedy,
+    "end_to_end": end_to_end,
+}

@@ -1,16 +1,18 @@
-"""Per-stage records: one row per (method, depth, seed), tidy, a DataFrame in one call."""
+"""What a procedure hands back: one record per (method, depth, seed), tidy, a DataFrame in one call,
+and the trained networks themselves where asked for."""
 
 from __future__ import annotations
 
 import math
 import os
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
 
 from greedy.learning.files import default_file_mode
+from greedy.learning.mlp import Layer
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,46 @@ class StageRecord:
 
 COLUMNS = [f.name for f in fields(StageRecord)]
 
+Networks = dict[int, dict[int, list[Layer]]]  # [depth][seed] -> the network's layers
 
-def to_frame(records: list[StageRecord]) -> pd.DataFrame:
-    """Records as a tidy DataFrame with stable column order and dtypes."""
+
+@dataclass(frozen=True)
+class Trained:
+    """What a procedure trained, as values: its records and, where asked for, its networks.
+
+    ``networks`` maps a record's method (``supervised_greedy``, ``supervised_greedy+fine_tune``,
+    ``end_to_end``, ...) to {depth: {seed: layers}}: each greedy stage's frozen stack with its head,
+    each fine-tuned stack, each end-to-end network. A seed's entries stop where it diverged.
+    """
+
+    records: list[StageRecord]
+    networks: dict[str, Networks] = field(default_factory=dict)
+
+    def __add__(self, other: Trained) -> Trained:
+        """Both runs' records, in order, and their networks together."""
+        networks: dict[str, Networks] = {}
+        for run in (self, other):
+            for method, nets in run.networks.items():
+                for depth, by_seed in nets.items():
+                    networks.setdefault(method, {}).setdefault(depth, {}).update(by_seed)
+        return Trained([*self.records, *other.records], networks)
+
+    def network(self, method: str, depth: int, seed: int) -> list[Layer]:
+        """The layers of one kept network; a clear error names what was kept."""
+        try:
+            return self.networks[method][depth][seed]
+        except KeyError:
+            kept = {m: sorted(nets) for m, nets in self.networks.items()}
+            raise KeyError(
+                f"no network kept for method={method!r}, depth={depth}, seed={seed}; kept (method: depths): {kept} "
+                "(pass keep_networks=True to keep them; a diverged seed keeps none after it diverged)"
+            ) from None
+
+
+def to_frame(records: list[StageRecord] | Trained) -> pd.DataFrame:
+    """Records (a list, or a procedure's ``Trained``) as a tidy DataFrame with stable column order and dtypes."""
+    if isinstance(records, Trained):
+        records = records.records
     df = pd.DataFrame([asdict(r) for r in records], columns=COLUMNS)
     return df.astype({"depth": "int64", "seed": "int64", "diverged_epoch": "Int64"})
 

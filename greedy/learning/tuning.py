@@ -16,9 +16,9 @@ import pandas as pd
 
 from greedy.learning.config import TrainConfig, check_positive_int, check_seeds
 from greedy.learning.data import Dataset, one_per_seed, tuning_split
-from greedy.learning.records import StageRecord, to_frame
+from greedy.learning.records import Trained, to_frame
 
-Procedure = Callable[..., list[StageRecord]]
+Procedure = Callable[..., Trained]
 
 
 def settings_grid(**values: Sequence[object]) -> list[dict[str, object]]:

@@ -105,10 +105,11 @@ def main(seeds: int = 30, quick: bool = False) -> int:
     seed = 2
     rows = []
     for name, method in (("supervised", "supervised_greedy"), ("unsupervised", "autoencoder_greedy")):
-        keras_s, keras_records = _timed(lambda m=method: getattr(keras_engine, m)(data, config, seed))
-        fast_cold, fast_records = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [seed], chunk_size=1))
-        fast_warm, _ = _timed(lambda m=method: getattr(jax_engine, m)(data, config, [seed], chunk_size=1))
-        stages = {"keras": len(keras_records), "fast": len(fast_records)}
+        keras, fast = keras_engine.PROCEDURES[method], jax_engine.PROCEDURES[method]
+        keras_s, keras_records = _timed(lambda k=keras: k(data, config, seed))
+        fast_cold, fast_trained = _timed(lambda f=fast: f(data, config, [seed], chunk_size=1))
+        fast_warm, _ = _timed(lambda f=fast: f(data, config, [seed], chunk_size=1))
+        stages = {"keras": len(keras_records), "fast": len(fast_trained.records)}
         rows.append((name, keras_s, fast_cold, fast_warm, stages))
     print(f"\none seed ({seed}), whole procedure (s); cold = including XLA compilation")
     header = ["keras+tf", "fast cold", "fast warm"]

@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--shards", type=int, metavar="WORKERS", help="one run's seeds serially against shards on WORKERS Dask workers"
     )
+    bench.add_argument(
+        "--estimator", action="store_true", help="GreedyPretrainedClassifier against MLPClassifier, cross-validated"
+    )
     return p
 
 
@@ -124,6 +127,11 @@ def _command(args: argparse.Namespace) -> int:
         from greedy.pipeline import bench
 
         seeds = args.seeds or [30]
+        if args.estimator:
+            from greedy.pipeline import estimator_bench
+
+            estimator_bench.report(quick=args.quick)
+            return 0
         if args.machine_limit:
             from greedy.pipeline import compile_cache, throughput
 

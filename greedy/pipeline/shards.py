@@ -15,10 +15,7 @@ from greedy.learning.config import check_positive_int, check_seeds
 from greedy.learning.data import Dataset
 from greedy.learning.jax_engine import DEFAULT_CHUNK
 from greedy.learning.jax_engine.seeds import check_data
-from greedy.learning.records import StageRecord
-
-# Options that hand back results by mutating an argument: a worker's copy would be lost.
-IN_PLACE_OPTIONS = ("keep_layers", "pretrained")
+from greedy.learning.records import Trained
 
 
 def shard_slices(n_seeds: int, chunk_size: int, shards: int) -> list[slice]:
@@ -30,7 +27,7 @@ def shard_slices(n_seeds: int, chunk_size: int, shards: int) -> list[slice]:
 
 
 def run_sharded(
-    procedure: Callable[..., list[StageRecord]],
+    procedure: Callable[..., Trained],
     data: Dataset | Sequence[Dataset],
     config: Any,
     seeds: object,
@@ -39,19 +36,14 @@ def run_sharded(
     shards: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     **options: Any,
-) -> list[StageRecord]:
+) -> Trained:
     """``procedure(data, config, seeds, chunk_size=chunk_size, **options)``, its seeds in ``shards``
-    tasks on the Dask ``client`` (default: one per worker thread); the serial run's records.
+    tasks on the Dask ``client`` (default: one per worker thread); what the serial run returns.
 
-    ``procedure`` is one of the fast engine's (``greedy.learning.jax_engine.supervised_greedy``,
-    ``autoencoder_greedy``, ``rbm_greedy``, ``end_to_end``) or any function with their signature.
+    ``procedure`` is one of the fast engine's (``greedy.learning.jax_engine.PROCEDURES``) or any
+    function with their signature. Every option passes: kept networks come back with the records;
+    a ``PretrainedStages`` cache reaches each worker empty, so stages are reused within a shard.
     """
-    refused = [name for name in IN_PLACE_OPTIONS if name in options]
-    if refused:
-        raise ValueError(
-            f"run_sharded cannot pass {', '.join(refused)}: a worker fills its own copy, which is lost; "
-            "run the procedure serially to keep layers or share pretraining"
-        )
     check_positive_int("chunk_size", chunk_size)
     seed_list = check_seeds(seeds)
     check_data(data, len(seed_list))
@@ -65,7 +57,7 @@ def run_sharded(
         futures.append(
             client.submit(procedure, shard_data, config, seed_list[part], chunk_size=chunk_size, pure=False, **options)
         )
-    records: list[StageRecord] = []
-    for shard_records in client.gather(futures):  # in shard order: the serial run's order
-        records.extend(shard_records)
-    return records
+    trained = Trained([])
+    for shard in client.gather(futures):  # in shard order: the serial run's order
+        trained = trained + shard
+    return trained

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from greedy.learning.jax_engine.fit import Params
+from greedy.learning.jax_engine.network import Params
 from greedy.learning.mlp import Layer
 
 

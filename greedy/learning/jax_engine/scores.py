@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from greedy.learning.jax_engine.fit import Params, correct_counts, forward_batch
+from greedy.learning.jax_engine.network import Params, correct_counts, forward_batch
 
 
 def divergence(losses: np.ndarray, params: Params) -> list[int | None]:

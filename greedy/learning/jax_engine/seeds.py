@@ -16,9 +16,8 @@ import numpy as np
 
 from greedy.learning.data import Dataset
 from greedy.learning.jax_engine.export import export_layers
-from greedy.learning.jax_engine.fit import Params
-from greedy.learning.mlp import Layer
-from greedy.learning.records import StageRecord
+from greedy.learning.jax_engine.network import Params
+from greedy.learning.records import Networks, StageRecord
 from greedy.learning.stages import stage_record
 
 # 100 seeds make 5 full chunks, with no padded seeds trained for nothing. A seed's numbers can
@@ -26,7 +25,6 @@ from greedy.learning.stages import stage_record
 DEFAULT_CHUNK = 20
 
 Data = Dataset | Sequence[Dataset]  # one for every seed, or one per seed
-Networks = dict[int, dict[int, list[Layer]]]  # [depth][seed] -> the network's layers
 
 
 @dataclass(frozen=True)
@@ -149,12 +147,13 @@ def check_data(data: object, n_seeds: int) -> Dataset:
 
 @dataclass
 class StageLog:
-    """One chunk's records, which of its real seeds are still training, and (if asked) kept layers."""
+    """One chunk's records, which of its real seeds are still training, and (if asked) its networks."""
 
     chunk: SeedChunk
     activation: str
-    keep_layers: Networks | None = None
+    keep_networks: bool = False
     records: list[StageRecord] = field(default_factory=list)
+    networks: dict[str, Networks] = field(default_factory=dict)  # record method -> {depth: {seed: layers}}
 
     def __post_init__(self) -> None:
         self.alive = [True] * self.chunk.n_real
@@ -181,9 +180,9 @@ class StageLog:
             if diverged[s] is not None and stops_seeds:
                 self.alive[s] = False
 
-    def keep(self, depth: int, network: Params) -> None:
-        """If layers are kept, store each real seed's network at ``depth``: keep_layers[depth][seed]."""
-        if self.keep_layers is not None:
+    def keep(self, method: str, depth: int, network: Params) -> None:
+        """If networks are kept, each live real seed's network of the record ``method`` at ``depth``."""
+        if self.keep_networks:
             nets = export_layers(network, self.activation, "softmax", self.chunk.n_real)
-            real = self.chunk.seeds[: self.chunk.n_real]
-            self.keep_layers.setdefault(depth, {}).update(zip(real, nets, strict=True))
+            live = {seed: net for seed, net, alive in zip(self.chunk.seeds, nets, self.alive, strict=False) if alive}
+            self.networks.setdefault(method, {}).setdefault(depth, {}).update(live)
