@@ -49,27 +49,32 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
     frozen encoder), "rbm" (each stage an RBM trained by CD-1, with ``rbm_visible`` units in
     the first: "gaussian" for standardized X, "bernoulli" for X in [0, 1]; needs
     ``activation="sigmoid"``) or "none" (trained end to end from random initialization). ``fine_tune``
-    then trains every weight together. ``optimizer`` is "sgd" (with ``momentum``) or "adam".
+    then trains every weight together (with ``pretraining="none"`` every weight is trained already,
+    so it changes nothing). ``optimizer`` is "sgd" (with ``momentum``) or "adam".
     ``corruption`` ("masking" or "gaussian", at ``corruption_level``) makes the autoencoder stages
     denoising autoencoders; ``reconstruction_target="stage_input"`` makes each autoencoder stage
     reconstruct its own input (a stacked autoencoder; the default, "raw_input", reconstructs X from
     the whole stack, as the tutorial does), with ``tied_weights`` its decoder the encoder's transpose.
     ``random_state`` is the seed: initialization and shuffling.
+
+    The defaults are what a practitioner would pick today (Adam at 0.001, batches of 128, the
+    pretrained stack fine-tuned): in 5-fold cross-validation on scikit-learn's shipped data sets they
+    score as ``MLPClassifier``'s defaults do (``greedy bench --estimator`` prints both).
     """
 
     def __init__(
         self,
         pretraining: str = "autoencoder",
         n_hidden_layers: int = 2,
-        width: int = 32,
+        width: int = 64,
         activation: str = "relu",
         initializer: str = "he_uniform",
-        learning_rate: float = 0.01,
+        learning_rate: float = 0.001,
         momentum: float = 0.9,
-        optimizer: str = "sgd",
+        optimizer: str = "adam",
         epochs: int = 100,
-        batch_size: int = 32,
-        fine_tune: bool = False,
+        batch_size: int = 128,
+        fine_tune: bool = True,
         fine_tune_epochs: int = 100,
         fine_tune_learning_rate: float = 0.001,
         corruption: str = "none",
@@ -108,8 +113,6 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         check_choice("rbm_visible", self.rbm_visible, VISIBLE_UNITS)
         if not isinstance(self.fine_tune, bool | np.bool_):
             raise ValueError(f"fine_tune must be True or False, got {self.fine_tune!r}")
-        if self.fine_tune and self.pretraining == "none":
-            raise ValueError("fine_tune=True needs a pretrained stack; pretraining='none' already trains every weight")
         return TrainConfig(
             width=self.width,
             activation=self.activation,
@@ -149,7 +152,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
             options |= {"visible": self.rbm_visible} if method == "rbm_greedy" else {}
         # One seed in a chunk of one: the engine's default chunk would train 19 padded copies.
         trained = procedure(method)(data, config, [seed], chunk_size=1, keep_networks=True, **options)
-        kept = method + FINE_TUNED if self.fine_tune else method
+        # Without pretraining every weight is trained already: there is nothing to fine-tune.
+        kept = method + FINE_TUNED if self.fine_tune and method != "end_to_end" else method
         for label, rate in ((method, "learning_rate"), (kept, "fine_tune_learning_rate")):
             final = [r for r in trained.records if r.method == label and r.depth == depth]
             if not final or final[-1].status != "ok":  # a greedy stack that diverged stopped before its depth
