@@ -83,3 +83,22 @@ def test_one_registry_names_every_procedure_on_each_engine():
         procedure("rbm_greedy", engine="keras")
     with pytest.raises(ValueError, match="method='dbn' is not accepted"):
         procedure("dbn")
+
+
+def test_a_cached_stage_is_learned_once_and_cannot_be_changed_by_whoever_reads_it():
+    from dataclasses import FrozenInstanceError
+
+    from greedy.learning.jax_engine.reuse import LearnedLayer
+
+    cache, learned_now = jax_engine.PretrainedStages(), []
+
+    def learn():
+        learned_now.append(1)
+        return LearnedLayer(layer=(np.zeros(2),), losses=np.zeros((1, 1)), diverged=[None], reconstruct=len)
+
+    first = cache.learned(("run",), 0, learn)
+    assert cache.learned(("run",), 0, learn) is first and learned_now == [1] and len(cache) == 1
+    cache.learned(("run",), 1, learn)
+    assert learned_now == [1, 1] and len(cache) == 2
+    with pytest.raises(FrozenInstanceError):
+        first.decoder = (np.ones(2),)
