@@ -1,6 +1,7 @@
 """The fast engine: the procedures in pure JAX, every fit one jitted ``lax.scan``, seeds vmapped.
 
-- ``fit``: pure functions that initialize, forward and train a batch of networks (no state, no I/O);
+- ``network``: pure functions that initialize, forward and score a batch of networks (no state, no I/O);
+- ``fit``: pure functions that train them; ``keys``: every random key by what it is for;
 - ``scores``: accuracy, reconstruction error and divergence of a batch;
 - ``seeds``: which seeds train together (fixed-size chunks) and what each stage recorded;
 - ``rbm``: restricted Boltzmann machines trained by contrastive divergence;
