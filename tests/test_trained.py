@@ -102,3 +102,14 @@ def test_a_cached_stage_is_learned_once_and_cannot_be_changed_by_whoever_reads_i
     assert learned_now == [1, 1] and len(cache) == 2
     with pytest.raises(FrozenInstanceError):
         first.decoder = (np.ones(2),)
+
+
+def test_each_record_times_its_own_fit(blob_data):
+    """``wall_seconds`` is a fit's duration per seed: never negative, and together no longer than the run."""
+    import time
+
+    start = time.perf_counter()
+    trained = jax_engine.supervised_greedy(blob_data, TINY, [0, 1], fine_tune="every")
+    elapsed = time.perf_counter() - start
+    seconds = [r.wall_seconds for r in trained.records]
+    assert len(seconds) == 8 and min(seconds) >= 0 and sum(seconds) <= elapsed
