@@ -42,14 +42,37 @@ def test_compare_finds_changed_records_and_glue_and_follows_renames(tmp_path):
     # Renamed key, same values, other wall-clock times: identical.
     _executed(tmp_path / "book" / "exp.ipynb", {"relu_diff": 0.5, "n": 3})
     (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,wall_seconds\n0,0.8,9.0\n1,0.7,9.0\n")
-    assert compare(study, "HEAD", {"exp": {"c0_diff": "relu_diff"}}) == ([], [])
+    assert compare(study, "HEAD", {"exp": {"c0_diff": "relu_diff"}}) == ([], [], {})
     assert compare(study, "HEAD", {})[0] == ["exp: glued 'c0_diff' is gone (looked for 'c0_diff')"]
 
     # A changed number, in the records or in the glue, is reported.
     _executed(tmp_path / "book" / "exp.ipynb", {"relu_diff": 0.51, "n": 3})
     (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,wall_seconds\n0,0.8,9.0\n1,0.71,9.0\n")
-    problems, _ = compare(study, "HEAD", {"exp": {"c0_diff": "relu_diff"}})
+    problems, _, _ = compare(study, "HEAD", {"exp": {"c0_diff": "relu_diff"}})
     assert problems[0].startswith("exp: records differ") and problems[1] == "exp: glued 'c0_diff': 0.5 -> 0.51"
+
+
+def test_renamed_and_added_record_columns_are_followed_and_moved_columns_still_compared(tmp_path):
+    (tmp_path / "book" / "results").mkdir(parents=True)
+    (tmp_path / "study.yml").write_text("experiments: {exp: {notebook: book/exp.ipynb}}\n")
+    _executed(tmp_path / "book" / "exp.ipynb", {"n": 3})
+    (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,variant\n0,0.8,a\n1,0.7,b\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "old")
+    study = load_study(tmp_path)
+    results = tmp_path / "book" / "results" / "exp.csv"
+
+    # ``variant`` renamed ``design``, columns reordered, one added: identical, the added one named.
+    results.write_text("design,acc,seed,lr\na,0.8,0,0.1\nb,0.7,1,0.1\n")
+    assert compare(study, "HEAD", {"exp": {"variant": "design"}}) == ([], [], {"exp": ["lr"]})
+    problems, _, _ = compare(study, "HEAD", {})
+    assert problems == ["exp: records differ: columns ['variant'] are gone"]
+
+    # A renamed column whose values changed is a difference.
+    results.write_text("design,acc,seed\na,0.8,0\nc,0.7,1\n")
+    problems, _, _ = compare(study, "HEAD", {"exp": {"variant": "design"}})
+    assert len(problems) == 1 and problems[0].startswith("exp: records differ") and "design" in problems[0]
 
 
 def test_an_experiment_the_revision_lacks_is_named_not_failed(tmp_path):
@@ -65,4 +88,4 @@ def test_an_experiment_the_revision_lacks_is_named_not_failed(tmp_path):
     )
     _executed(tmp_path / "book" / "newer.ipynb", {"n": 1})
     (tmp_path / "book" / "results" / "newer.csv").write_text("seed,acc\n0,0.9\n")
-    assert compare(load_study(tmp_path), "HEAD", {}) == ([], ["newer"])
+    assert compare(load_study(tmp_path), "HEAD", {}) == ([], ["newer"], {})

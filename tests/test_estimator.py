@@ -19,7 +19,7 @@ QUICK = dict(
 BRISK = dict(optimizer="sgd", learning_rate=0.01, batch_size=32, fine_tune_learning_rate=0.001)
 
 
-@parametrize_with_checks([GreedyPretrainedClassifier(**QUICK, fine_tune=False), GreedyPretrainedClassifier(**QUICK)])
+@parametrize_with_checks([GreedyPretrainedClassifier(**QUICK, fine_tune="none"), GreedyPretrainedClassifier(**QUICK)])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -53,7 +53,7 @@ def test_rbm_pretraining_in_a_pipeline(iris):
         **BRISK, pretraining="rbm", activation="sigmoid", initializer="glorot_uniform", epochs=30
     )
     scores = cross_val_score(
-        make_pipeline(StandardScaler(), rbm.set_params(fine_tune=True, fine_tune_learning_rate=0.01)), X, y, cv=3
+        make_pipeline(StandardScaler(), rbm.set_params(fine_tune="last", fine_tune_learning_rate=0.01)), X, y, cv=3
     )
     assert scores.mean() > 0.8, scores
 
@@ -91,6 +91,7 @@ def test_labels_of_any_kind_and_probabilities(iris):
             "rbm_visible='binary' is not accepted",
         ),
         ({"tied_weights": True}, "tied_weights=True needs reconstruction_target"),
+        ({"fine_tune": True}, "fine_tune=True is not accepted; choose one of last, none"),
     ],
 )
 def test_bad_settings_name_the_parameter_before_training(iris, params, name):
@@ -105,8 +106,8 @@ def test_fine_tuning_is_the_procedures_own_and_moves_every_layer_of_the_pretrain
 
     X, y = StandardScaler().fit_transform(iris[0]), iris[1]
     settings = dict(pretraining="supervised", n_hidden_layers=2, width=8, epochs=20, random_state=3)
-    frozen = GreedyPretrainedClassifier(**settings, fine_tune=False).fit(X, y)
-    tuned = GreedyPretrainedClassifier(**settings, fine_tune=True, fine_tune_learning_rate=0.01).fit(X, y)
+    frozen = GreedyPretrainedClassifier(**settings, fine_tune="none").fit(X, y)
+    tuned = GreedyPretrainedClassifier(**settings, fine_tune="last", fine_tune_learning_rate=0.01).fit(X, y)
     for before, after in zip(frozen.network_, tuned.network_, strict=True):
         assert not np.allclose(before.kernel, after.kernel)
     config = tuned._config()

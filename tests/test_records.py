@@ -3,7 +3,9 @@ import os
 
 import pytest
 
-from greedy.learning.records import COLUMNS, StageRecord, load_frame, save_frame, to_frame
+from greedy.learning import jax_engine
+from greedy.learning.config import TrainConfig
+from greedy.learning.records import COLUMNS, StageRecord, Trained, load_frame, method_parts, save_frame, to_frame
 
 
 def _rec(**kw):
@@ -49,3 +51,45 @@ def test_saved_frames_get_the_permissions_of_any_new_file(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(umask)
+
+
+@pytest.mark.parametrize(
+    ("method", "parts"),
+    [
+        ("supervised_greedy", ("supervised_greedy", False, "none")),
+        ("rbm_greedy+fine_tune", ("rbm_greedy", True, "none")),
+        ("end_to_end", ("none", False, "none")),
+        ("end_to_end+batch_norm", ("none", False, "batch_norm")),
+        ("end_to_end+regularized", ("none", False, "regularized")),
+    ],
+)
+def test_a_record_names_its_pretraining_fine_tuning_and_variant_in_columns(method, parts):
+    row = to_frame([_rec(method=method)]).iloc[0]
+    assert (row.pretraining, row.fine_tuned, row.variant) == parts
+    assert method_parts(method) == dict(zip(["pretraining", "fine_tuned", "variant"], parts, strict=True))
+
+
+def test_every_engine_records_the_settings_each_network_was_trained_with(blob_data):
+    config = TrainConfig(n_added_layers=1, epochs=3, head_epochs=2, learning_rate=0.02, optimizer="adam",
+                         fine_tune_epochs=4, fine_tune_learning_rate=0.005)  # fmt: skip
+    for run in (jax_engine.supervised_greedy, jax_engine.autoencoder_greedy, jax_engine.rbm_greedy):
+        rbm = run is jax_engine.rbm_greedy  # contrastive divergence: sigmoid units, SGD with momentum
+        settings = config.with_(activation="sigmoid", optimizer="sgd") if rbm else config
+        options = {"visible": "gaussian"} if rbm else {}
+        df = to_frame(run(blob_data, settings, [0], fine_tune="last", **options))
+        assert (
+            (df.optimizer == settings.optimizer).all() and (df.learning_rate == 0.02).all() and (df.epochs == 3).all()
+        )
+        tuned = df.method.str.endswith("+fine_tune")
+        assert tuned.sum() == 1 and df.fine_tuned.equals(tuned)
+        assert (df[tuned].fine_tune_learning_rate == 0.005).all() and (df[tuned].fine_tune_epochs == 4).all()
+        assert df[~tuned].fine_tune_learning_rate.isna().all() and df[~tuned].fine_tune_epochs.isna().all()
+    df = to_frame(jax_engine.end_to_end(blob_data, config.with_(epochs=5), [0], depths=[2]))
+    assert (df.epochs == 5).all() and df.fine_tune_epochs.isna().all() and (df.pretraining == "none").all()
+
+
+def test_runs_join_in_order_and_anything_else_is_refused():
+    a, b, c = (Trained([_rec(seed=s)]) for s in range(3))
+    assert [r.seed for r in Trained.join([a, b, c]).records] == [0, 1, 2]
+    with pytest.raises(TypeError):
+        a + [_rec()]  # noqa: B018

@@ -99,17 +99,6 @@ def scored_as(method: str) -> str:
     return "fine-tuned" if method.endswith("+fine_tune") else "frozen"
 
 
-def trained_with(config: TrainConfig, fine_tuned: bool) -> dict[str, object]:
-    """What each recorded network was trained with: optimizer, learning rate(s) and epochs."""
-    columns = {"optimizer": config.optimizer, "learning_rate": config.learning_rate, "epochs": config.epochs}
-    if fine_tuned:
-        columns |= {
-            "fine_tune_learning_rate": config.fine_tune_learning_rate,
-            "fine_tune_epochs": config.fine_tune_epochs,
-        }
-    return columns
-
-
 def family_comparison(
     data: Sequence[Dataset],
     config: TrainConfig,
@@ -133,7 +122,7 @@ def family_comparison(
             df = to_frame(family.run(data, tuned, seeds, depths=depths, **family.options))
         else:
             df = to_frame(family.run(data, tuned, seeds, fine_tune="every", **family.options))
-        df = df[df.depth.isin(depths)].assign(**trained_with(tuned, family.run is not jax_engine.end_to_end))
+        df = df[df.depth.isin(depths)]
         frames.append(df.assign(family=key, label=family.label, scored=df.method.map(scored_as)))
         if key == "none":
             # A fine-tuned greedy stack's epochs over the labeled data: (depth - 1) stages and the
@@ -142,7 +131,7 @@ def family_comparison(
             equal, equal_tables = _tuned(family, tuning_data, budget, tuning_seeds, depths[-1])
             tables += [t.assign(family="none_equal_budget") for t in equal_tables]
             df = equal_budget_end_to_end(data, equal.with_(epochs=config.epochs), seeds, depths, fits=lambda d: d)
-            df = df.assign(**trained_with(equal, False)).assign(epochs=df.depth * config.epochs)
+            df = df.assign(epochs=df.depth * config.epochs)
             frames.append(df.assign(family="none_equal_budget", label=EQUAL_BUDGET_LABEL, scored="end to end"))
     return pd.concat(frames, ignore_index=True), pd.concat(tables, ignore_index=True)
 

@@ -114,6 +114,28 @@ def bands_figure(
     return fig
 
 
+def _band_or_point(ax, s: pd.DataFrame, x: str, color: str, label: str, bounds: Bounds) -> None:
+    """A mean and CI band over ``x``; at a single x (e.g. fine-tuned at the deepest depth only), a point with its CI."""
+    if s.empty:
+        return
+    if len(s) == 1:
+        low, high = s.low.clip(*bounds), s.high.clip(*bounds)
+        ax.errorbar(
+            s[x], s["mean"], yerr=[s["mean"] - low, high - s["mean"]], fmt="o", color=color, capsize=3, label=label
+        )
+        return
+    _band(ax, s, x, color, label, bounds)
+
+
+def _legend_entries(axes) -> dict:
+    """Every panel's legend entries, each label once, in the order first seen."""
+    handles: dict = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    return handles
+
+
 def facet_bands_figure(
     df: pd.DataFrame,
     value: str,
@@ -147,15 +169,7 @@ def facet_bands_figure(
     for ax, name in zip(axes.flat, facets, strict=True):
         part = df[df[facet] == name]
         for i, g in enumerate(groups):
-            s = summarize(part[part[group] == g], value, [x])
-            if s.empty:
-                continue
-            if len(s) == 1:  # a single x (e.g. fine-tuned at the deepest depth only): a point with its CI
-                low, high = s.low.clip(*bounds), s.high.clip(*bounds)
-                yerr = [s["mean"] - low, high - s["mean"]]
-                ax.errorbar(s[x], s["mean"], yerr=yerr, fmt="o", color=f"C{i}", capsize=3, label=str(plain_name(g)))
-                continue
-            _band(ax, s, x, f"C{i}", str(plain_name(g)), bounds)
+            _band_or_point(ax, summarize(part[part[group] == g], value, [x]), x, f"C{i}", str(plain_name(g)), bounds)
         if ceiling is not None:
             ax.axhline(ceiling, color="black", linestyle="--", linewidth=1, label=ceiling_label)
         ax.set_title(str(plain_name(name)))
@@ -165,10 +179,7 @@ def facet_bands_figure(
             ax.set_xticks(steps)
         if log_y:
             ax.set_yscale("log")
-    handles = {}
-    for ax in axes.flat:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(label, handle)
+    handles = _legend_entries(axes)
     # Labels wrapped to their column's share of the width, so that the legend never widens the image.
     labels = [textwrap.fill(label, LEGEND_CHARACTERS // legend_columns) for label in handles]
     legend = fig.legend(list(handles.values()), labels, loc="lower center", ncol=legend_columns, frameon=False)

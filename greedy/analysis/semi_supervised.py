@@ -23,7 +23,7 @@ from greedy.analysis.tables import labels_in_words
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset, can_hold_out_validation, with_validation
-from greedy.learning.records import to_frame
+from greedy.learning.records import method_parts, to_frame
 
 PCA_COMPONENTS = 20  # fitted on every training input, labeled or not: the unsupervised step
 LABEL_SPREADING_NEIGHBOURS = 10
@@ -46,7 +46,7 @@ def regularized_end_to_end(parts: list[Dataset], config: TrainConfig, seeds: lis
             for d, s in zip(parts, seeds, strict=True)
         ]
     records = jax_engine.end_to_end(parts, config, seeds, depths=[depth], early_stopping=early)
-    return to_frame(records).assign(method=REGULARIZED, early_stopping=early)
+    return to_frame(records).assign(method=REGULARIZED, **method_parts(REGULARIZED), early_stopping=early)
 
 
 SCIKIT_LEARN_BASELINES = {

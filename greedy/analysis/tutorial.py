@@ -22,16 +22,10 @@ def _max_change(before: list[np.ndarray], after: list[np.ndarray]) -> float:
     return float(max(np.max(np.abs(a - b)) for a, b in zip(before, after, strict=True)))
 
 
-def without_recompile(
-    data: Dataset, seed: int = 1, n_added_layers: int = 2, config: TrainConfig = TrainConfig()
-) -> pd.DataFrame:
-    """The tutorial's procedure verbatim (no compile after changing the stack), one row per added layer.
-
-    On TensorFlow this runs silently; on JAX and torch Keras raises, which is reported as ``error``.
-    """
+def _scored_base_model(data: Dataset, config: TrainConfig):
+    """The tutorial's base model (one hidden layer), trained and scored as the tutorial does."""
     import keras
 
-    seed_everything(seed)
     y_train, y_test = data.one_hot(data.y_train), data.one_hot(data.y_test)
     model = keras.Sequential(
         [
@@ -46,6 +40,19 @@ def without_recompile(
     # that Keras then reuses, without recompiling, for every deeper model.
     model.evaluate(data.x_train, y_train, verbose=0)
     model.evaluate(data.x_test, y_test, verbose=0)
+    return model
+
+
+def without_recompile(
+    data: Dataset, seed: int = 1, n_added_layers: int = 2, config: TrainConfig = TrainConfig()
+) -> pd.DataFrame:
+    """The tutorial's procedure verbatim (no compile after changing the stack), one row per added layer.
+
+    On TensorFlow this runs silently; on JAX and torch Keras raises, which is reported as ``error``.
+    """
+    seed_everything(seed)
+    y_train, y_test = data.one_hot(data.y_train), data.one_hot(data.y_test)
+    model = _scored_base_model(data, config)
     rows = []
     for _ in range(n_added_layers):
         output_layer = model.layers[-1]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from greedy.analysis.families import scored_as, trained_with
+from greedy.analysis.families import scored_as
 from greedy.analysis.glue import keyed_numbers
 from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, simultaneous_level, with_holm
 from greedy.learning import jax_engine
@@ -71,7 +71,7 @@ def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth
     )  # fmt: skip
     records = to_frame(family.run(evaluation, result.config, seeds, depths=[depth], **family.options))
     table = result.table.assign(stage="training")
-    return records.assign(**trained_with(result.config, False)), table
+    return records, table
 
 
 def _pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
@@ -97,7 +97,7 @@ def _pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
         frozen.table.assign(stage="pretraining"),
         tuned.table.rename(columns={"fine_tune_learning_rate": "learning_rate"}).assign(stage="fine-tuning"),
     ]
-    return records.assign(**trained_with(tuned.config, True)), pd.concat(tables, ignore_index=True)
+    return records, pd.concat(tables, ignore_index=True)
 
 
 def well_trained_study(
@@ -134,8 +134,7 @@ def well_trained_study(
     reference = REFERENCE_SETTINGS
     ref_config = recipe(reference["width"], reference["epochs"]).with_(learning_rate=reference["learning_rate"])
     records = to_frame(REFERENCE.run(evaluation, ref_config, seeds, depths=[reference["depth"]], **REFERENCE.options))
-    columns = trained_with(ref_config, False)
-    frames.append(records.assign(contender="reference", kind="reference", label=REFERENCE.label, **columns))
+    frames.append(records.assign(contender="reference", kind="reference", label=REFERENCE.label))
     out = pd.concat(frames, ignore_index=True)
     return out.assign(scored=out.method.map(scored_as)), pd.concat(tables, ignore_index=True)
 

@@ -25,11 +25,12 @@ from greedy.learning.config import (
     check_positive_int,
 )
 from greedy.learning.data import from_arrays
-from greedy.learning.jax_engine.runs import FINE_TUNED
 from greedy.learning.mlp import Layer, predict
 from greedy.learning.procedures import procedure
+from greedy.learning.records import fine_tuned_name
 
 PRETRAINING = ("supervised", "autoencoder", "rbm", "none")
+ESTIMATOR_FINE_TUNE = ("last", "none")
 _METHOD = {
     "supervised": "supervised_greedy",
     "autoencoder": "autoencoder_greedy",
@@ -48,9 +49,10 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
     labels), "autoencoder" (each stage reconstructs its input; a softmax head is trained on the
     frozen encoder), "rbm" (each stage an RBM trained by CD-1, with ``rbm_visible`` units in
     the first: "gaussian" for standardized X, "bernoulli" for X in [0, 1]; needs
-    ``activation="sigmoid"``) or "none" (trained end to end from random initialization). ``fine_tune``
-    then trains every weight together (with ``pretraining="none"`` every weight is trained already,
-    so it changes nothing). ``optimizer`` is "sgd" (with ``momentum``) or "adam".
+    ``activation="sigmoid"``) or "none" (trained end to end from random initialization).
+    ``fine_tune="last"`` then trains every weight of the pretrained stack together, "none" keeps it
+    frozen (the procedures' own vocabulary; with ``pretraining="none"`` every weight is trained
+    already, so it changes nothing). ``optimizer`` is "sgd" (with ``momentum``) or "adam".
     ``corruption`` ("masking" or "gaussian", at ``corruption_level``) makes the autoencoder stages
     denoising autoencoders; ``reconstruction_target="stage_input"`` makes each autoencoder stage
     reconstruct its own input (a stacked autoencoder; the default, "raw_input", reconstructs X from
@@ -74,7 +76,7 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         optimizer: str = "adam",
         epochs: int = 100,
         batch_size: int = 128,
-        fine_tune: bool = True,
+        fine_tune: str = "last",
         fine_tune_epochs: int = 100,
         fine_tune_learning_rate: float = 0.001,
         corruption: str = "none",
@@ -111,8 +113,8 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         check_positive_int("n_hidden_layers", self.n_hidden_layers)
         check_positive_int("random_state", self.random_state, allow_zero=True)
         check_choice("rbm_visible", self.rbm_visible, VISIBLE_UNITS)
-        if not isinstance(self.fine_tune, bool | np.bool_):
-            raise ValueError(f"fine_tune must be True or False, got {self.fine_tune!r}")
+        # "every" fine-tunes each stage's stack; the estimator keeps only the deepest one.
+        check_choice("fine_tune", self.fine_tune, ESTIMATOR_FINE_TUNE)
         return TrainConfig(
             width=self.width,
             activation=self.activation,
@@ -148,12 +150,12 @@ class GreedyPretrainedClassifier(ClassifierMixin, BaseEstimator):
         if method == "end_to_end":
             options: dict = {"depths": [depth]}
         else:
-            options = {"fine_tune": "last" if self.fine_tune else "none"}
+            options = {"fine_tune": self.fine_tune}
             options |= {"visible": self.rbm_visible} if method == "rbm_greedy" else {}
         # One seed in a chunk of one: the engine's default chunk would train 19 padded copies.
         trained = procedure(method)(data, config, [seed], chunk_size=1, keep_networks=True, **options)
         # Without pretraining every weight is trained already: there is nothing to fine-tune.
-        kept = method + FINE_TUNED if self.fine_tune and method != "end_to_end" else method
+        kept = fine_tuned_name(method) if self.fine_tune == "last" and method != "end_to_end" else method
         for label, rate in ((method, "learning_rate"), (kept, "fine_tune_learning_rate")):
             final = [r for r in trained.records if r.method == label and r.depth == depth]
             if not final or final[-1].status != "ok":  # a greedy stack that diverged stopped before its depth

@@ -17,7 +17,7 @@ from greedy.learning.backend import current_backend, seed_everything
 from greedy.learning.config import FINE_TUNE_WHEN, SMALL_UNIFORM_LIMIT, TrainConfig, check_choice, fine_tunes_after
 from greedy.learning.data import Dataset
 from greedy.learning.mlp import Layer
-from greedy.learning.records import StageRecord
+from greedy.learning.records import StageRecord, fine_tuned_name
 from greedy.learning.stages import check_depths, stage_record
 
 # Called after each greedy stage with (depth, weights of every layer before the stage, model).
@@ -106,8 +106,8 @@ def _mse(model, x) -> float:
 
 
 class _Recorder:
-    def __init__(self, data: Dataset, seed: int) -> None:
-        self.data, self.seed, self.backend = data, seed, current_backend()
+    def __init__(self, data: Dataset, seed: int, config: TrainConfig) -> None:
+        self.data, self.seed, self.config, self.backend = data, seed, config, current_backend()
         self.records: list[StageRecord] = []
 
     def add(self, method: str, depth: int, start: float, loss: float, diverged: int | None, **scores) -> bool:
@@ -124,6 +124,7 @@ class _Recorder:
                 dataset=self.data.name,
                 diverged_epoch=diverged,
                 scores=scores,
+                config=self.config,
             )
         )
         return diverged is not None
@@ -158,7 +159,7 @@ def _record_fine_tuned(rec: _Recorder, method: str, depth: int, layers, data: Da
     """Fine-tune a copy of a greedy stack and record it as ``METHOD+fine_tune``."""
     start = time.perf_counter()
     tuned, loss, diverged = _fine_tune(layers, data, config, data.x_train, data.one_hot(data.y_train))
-    rec.add(f"{method}+fine_tune", depth, start, loss, diverged, **_classifier_scores(tuned, data, diverged))
+    rec.add(fine_tuned_name(method), depth, start, loss, diverged, **_classifier_scores(tuned, data, diverged))
 
 
 def _train_stage(hidden: list, top, stage: int, data: Dataset, config: TrainConfig, loss_name: str, x, y):
@@ -210,7 +211,7 @@ def supervised_greedy(
     y_train = data.one_hot(data.y_train)
     hidden = [hidden_layer(config)]
     head = keras.layers.Dense(data.n_classes, activation="softmax")
-    rec = _Recorder(data, seed)
+    rec = _Recorder(data, seed, config)
     for stage in range(config.n_added_layers + 1):
         start = time.perf_counter()
         model, before, loss, diverged = _train_stage(
@@ -257,7 +258,7 @@ def autoencoder_greedy(
     x_pre = data.x_pretrain
     hidden = [hidden_layer(config)]
     reconstruction = keras.layers.Dense(data.n_features, activation="linear")
-    rec = _Recorder(data, seed)
+    rec = _Recorder(data, seed, config)
     for stage in range(config.n_added_layers + 1):
         start = time.perf_counter()
         model, before, loss, diverged = _train_stage(hidden, reconstruction, stage, data, config, "mse", x_pre, x_pre)
@@ -286,7 +287,7 @@ def end_to_end(
     _refuse_fast_engine_options(config)
     keras = _keras()
     y_train = data.one_hot(data.y_train)
-    rec = _Recorder(data, seed)
+    rec = _Recorder(data, seed, config)
     for depth in depths:
         seed_everything(seed)
         start = time.perf_counter()

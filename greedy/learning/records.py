@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -14,6 +15,32 @@ import pandas as pd
 from greedy.learning.files import default_file_mode
 from greedy.learning.mlp import Layer
 
+GREEDY_METHODS = ("supervised_greedy", "autoencoder_greedy", "rbm_greedy")
+FINE_TUNED = "fine_tune"
+
+
+def fine_tuned_name(method: str) -> str:
+    """The record method of a greedy method's fine-tuned stack: ``METHOD+fine_tune``."""
+    return f"{method}+{FINE_TUNED}"
+
+
+def method_parts(method: str) -> dict[str, object]:
+    """What a record's ``method`` says, as columns: ``pretraining`` (a greedy method, or "none"),
+    ``fine_tuned`` (the pretrained stack's every weight trained afterwards) and ``variant`` (what else
+    the method adds to a plain network: "batch_norm", "residual", "regularized"; "none" otherwise).
+
+    >>> method_parts("supervised_greedy+fine_tune")
+    {'pretraining': 'supervised_greedy', 'fine_tuned': True, 'variant': 'none'}
+    """
+    base, _, suffix = method.partition("+")
+    pretrained = base in GREEDY_METHODS
+    fine_tuned = pretrained and suffix == FINE_TUNED
+    return {
+        "pretraining": base if pretrained else "none",
+        "fine_tuned": fine_tuned,
+        "variant": "none" if fine_tuned or not suffix else suffix,
+    }
+
 
 @dataclass(frozen=True)
 class StageRecord:
@@ -21,6 +48,10 @@ class StageRecord:
 
     ``depth`` counts Dense layers as the tutorial does (hidden layers + output layer).
     Accuracies are NaN when the stage diverged: a diverged stage is never scored.
+    ``pretraining``, ``fine_tuned`` and ``variant`` are ``method`` in columns (``method_parts``).
+    ``optimizer``, ``learning_rate`` and ``epochs`` are the settings of the network's training (a
+    greedy stage's pretraining fit, or the end-to-end fit); a fine-tuned stack's fine-tuning fit has
+    its own ``fine_tune_learning_rate`` and ``fine_tune_epochs`` (NaN on every other record).
     """
 
     method: str
@@ -39,6 +70,18 @@ class StageRecord:
     dataset: str = "blobs"
     # Accuracy on a large sample of the data's generative model, where the data set has one.
     population_accuracy: float = math.nan
+    optimizer: str | None = None
+    learning_rate: float = math.nan
+    epochs: int | None = None
+    fine_tune_learning_rate: float = math.nan
+    fine_tune_epochs: int | None = None
+    pretraining: str = field(init=False)
+    fine_tuned: bool = field(init=False)
+    variant: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name, value in method_parts(self.method).items():
+            object.__setattr__(self, name, value)
 
 
 COLUMNS = [f.name for f in fields(StageRecord)]
@@ -60,12 +103,21 @@ class Trained:
 
     def __add__(self, other: Trained) -> Trained:
         """Both runs' records, in order, and their networks together."""
+        if not isinstance(other, Trained):
+            return NotImplemented
+        return Trained.join([self, other])
+
+    @staticmethod
+    def join(runs: Iterable[Trained]) -> Trained:
+        """Every run's records, in order, and their networks together (built once, whatever the count)."""
+        records: list[StageRecord] = []
         networks: dict[str, Networks] = {}
-        for run in (self, other):
+        for run in runs:
+            records += run.records
             for method, nets in run.networks.items():
                 for depth, by_seed in nets.items():
                     networks.setdefault(method, {}).setdefault(depth, {}).update(by_seed)
-        return Trained([*self.records, *other.records], networks)
+        return Trained(records, networks)
 
     def network(self, method: str, depth: int, seed: int) -> list[Layer]:
         """The layers of one kept network; a clear error names what was kept."""
@@ -84,7 +136,9 @@ def to_frame(records: list[StageRecord] | Trained) -> pd.DataFrame:
     if isinstance(records, Trained):
         records = records.records
     df = pd.DataFrame([asdict(r) for r in records], columns=COLUMNS)
-    return df.astype({"depth": "int64", "seed": "int64", "diverged_epoch": "Int64"})
+    return df.astype(
+        {"depth": "int64", "seed": "int64", "diverged_epoch": "Int64", "epochs": "Int64", "fine_tune_epochs": "Int64"}
+    )
 
 
 def save_frame(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

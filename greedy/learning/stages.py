@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 
 from greedy.learning.config import TrainConfig
-from greedy.learning.records import StageRecord
+from greedy.learning.records import StageRecord, method_parts
 
 
 def check_depths(depths: object, config: TrainConfig) -> list[int]:
@@ -34,9 +34,16 @@ def stage_record(
     dataset: str,
     diverged_epoch: int | None,
     scores: Mapping[str, float],
+    config: TrainConfig,
 ) -> StageRecord:
-    """The record of one stage for one seed; a diverged stage keeps none of its scores."""
+    """The record of one stage for one seed, with the settings ``config`` trained it with; a diverged
+    stage keeps none of its scores."""
     values = {} if diverged_epoch is not None else dict(scores)
+    if method_parts(method)["fine_tuned"]:
+        values |= {
+            "fine_tune_learning_rate": config.fine_tune_learning_rate,
+            "fine_tune_epochs": config.fine_tune_epochs,
+        }
     return StageRecord(
         method=method,
         depth=depth,
@@ -50,5 +57,8 @@ def stage_record(
         status="ok" if diverged_epoch is None else "diverged",
         diverged_epoch=diverged_epoch,
         dataset=dataset,
+        optimizer=config.optimizer,
+        learning_rate=config.learning_rate,
+        epochs=config.epochs,
         **values,
     )

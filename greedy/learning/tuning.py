@@ -91,6 +91,14 @@ def tune(
     return Tuning(chosen=dict(grid[best]), config=configs[best], table=table)
 
 
+def _geometric_grid(values: Sequence[float]) -> tuple[list[float], float]:
+    """The values in order, and the ratio of the grid's first step."""
+    grid = sorted(float(v) for v in values)
+    if len(grid) < 2 or grid[0] <= 0:
+        raise ValueError(f"values must be at least two positive numbers (a geometric grid), got {list(values)}")
+    return grid, grid[1] / grid[0]
+
+
 def tune_extending(
     procedure: Procedure,
     data: Dataset | Sequence[Dataset],
@@ -110,10 +118,7 @@ def tune_extending(
     ratio) past that edge, at most ``max_extensions`` times per side; the table marks each point's
     ``extension`` (0 = the stated grid) and whether the chosen value still sits on an edge (``on_edge``).
     """
-    grid = sorted(float(v) for v in values)
-    if len(grid) < 2 or grid[0] <= 0:
-        raise ValueError(f"values must be at least two positive numbers (a geometric grid), got {list(values)}")
-    ratio = grid[1] / grid[0]
+    grid, ratio = _geometric_grid(values)
     check_positive_int("max_extensions", max_extensions, allow_zero=True)
     config.with_(**{setting: grid[0]}), config.with_(**{setting: grid[-1]})  # both ends checked before any work
     rows: dict[float, dict] = {}

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from greedy.pipeline.arguments import parser
+
 TCP_WARNING = (
     "a tcp:// scheduler is neither encrypted nor authenticated: Dask exchanges pickled tasks with whoever "
     "answers at that address, which can run code here; use tls:// with --tls-ca-file, --tls-cert and --tls-key "
@@ -17,88 +19,8 @@ TCP_WARNING = (
 )
 
 
-def _run_parser(sub) -> None:
-    run = sub.add_parser("run", help="execute the study's notebooks (skips experiments that are up to date)")
-    run.add_argument("experiments", nargs="*", help="experiment names (default: all in the manifest)")
-    run.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a notebook parameter (YAML value), e.g. -p n_seeds=30; the run then lands in runs/, "
-        "not in the book, unless --publish",
-    )
-    run.add_argument(
-        "--publish", action="store_true", help="with -p: write the run into the book (replacing the study's outputs)"
-    )
-    run.add_argument("--force", action="store_true", help="re-run even if inputs are unchanged")
-    run.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        help="run on a local Dask cluster (127.0.0.1) with this many workers; 0 (default): serially in this process",
-    )
-    run.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", help="use a Dask scheduler someone already runs (tcp:// or tls://)"
-    )
-    run.add_argument(
-        "--connect-timeout", type=float, default=None, metavar="SECONDS", help="give up on --scheduler after this (5)"
-    )
-    run.add_argument("--tls-ca-file", help="for a tls:// scheduler: the CA certificate to trust")
-    run.add_argument("--tls-cert", help="for a tls:// scheduler: this client's certificate")
-    run.add_argument("--tls-key", help="for a tls:// scheduler: this client's private key")
-    run.add_argument("--root", default=".", help="project root holding study.yml (default: .)")
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="greedy", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-    _run_parser(sub)
-
-    lst = sub.add_parser("list", help="list the experiments and whether each is up to date")
-    lst.add_argument("--why", action="store_true", help="name what changed for each experiment that is not")
-    lst.add_argument("--root", default=".")
-
-    parts = sub.add_parser(
-        "partition",
-        help="the executed notebooks in N groups of near-equal last run time, one line each: CORES NOTEBOOK...",
-    )
-    parts.add_argument("parts", type=int, help="how many groups (e.g. one per core)")
-    parts.add_argument("--root", default=".")
-
-    readme = sub.add_parser("readme", help="render the README's findings from the executed notebooks")
-    readme.add_argument("--check", action="store_true", help="only check; exit 1 if the README is out of date")
-    readme.add_argument("--root", default=".")
-
-    compare = sub.add_parser("compare", help="compare the study's records and glued values with a git revision's")
-    compare.add_argument("revision", help="a git revision, e.g. HEAD or a commit")
-    compare.add_argument("--renamed", metavar="FILE.json", help="{experiment: {old glue key: new key}}")
-    compare.add_argument("--root", default=".")
-
-    pdf = sub.add_parser("pdf", help="print the single-page HTML book to one PDF with headless Chromium")
-    pdf.add_argument("page", help="the single-page HTML build's index.html")
-    pdf.add_argument("output", help="the PDF to write")
-    pdf.add_argument("--if-browser", action="store_true", help="without a browser, say so and succeed")
-
-    bench = sub.add_parser("bench", help="time the straightforward Keras procedure against the fast engine")
-    bench.add_argument("--seeds", type=int, action="append", help="seeds for the multi-seed figure (default 30)")
-    bench.add_argument("--fast-only", action="store_true", help="only the fast engine's multi-seed figures (GPU)")
-    bench.add_argument("--quick", action="store_true", help="fewer layers and epochs, for a smoke test")
-    bench.add_argument(
-        "--machine-limit", action="store_true", help="the fast engine's throughput as a fraction of float32 matmul's"
-    )
-    bench.add_argument(
-        "--shards", type=int, metavar="WORKERS", help="one run's seeds serially against shards on WORKERS Dask workers"
-    )
-    bench.add_argument(
-        "--estimator", action="store_true", help="GreedyPretrainedClassifier against MLPClassifier, cross-validated"
-    )
-    return p
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser(__doc__).parse_args(argv)
     try:
         return _command(args)
     except KeyboardInterrupt:
@@ -216,8 +138,26 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_run_options(args: argparse.Namespace) -> None:
+    """``greedy run``'s options checked before any work (a tcp:// scheduler is warned about)."""
+    from greedy.pipeline.cluster import check_address
+
+    cores = os.cpu_count() or 1
+    if not 0 <= args.workers <= cores:
+        raise ValueError(f"--workers must be from 0 to {cores} (this machine's cores), got {args.workers}")
+    if args.connect_timeout is not None and not args.connect_timeout > 0:
+        raise ValueError(f"--connect-timeout must be a number of seconds > 0, got {args.connect_timeout}")
+    if args.scheduler is not None:
+        check_address(args.scheduler)
+        if args.scheduler.startswith("tcp://"):
+            print(f"greedy: warning: {TCP_WARNING}", file=sys.stderr)
+    for option in ("tls_ca_file", "tls_cert", "tls_key"):
+        if getattr(args, option) is not None and not Path(getattr(args, option)).is_file():
+            raise ValueError(f"--{option.replace('_', '-')} {getattr(args, option)!r}: no such file")
+
+
 def _run(args: argparse.Namespace) -> int:
-    from greedy.pipeline.cluster import ClusterUnavailable, TlsFiles, check_address
+    from greedy.pipeline.cluster import ClusterUnavailable, TlsFiles
     from greedy.pipeline.dispatch import check_used_results, efficiency_line, run_study
     from greedy.pipeline.manifest import apply_overrides, exploration, load_study, parse_overrides
     from greedy.pipeline.publish import StudyBusy
@@ -225,18 +165,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         study = load_study(Path(args.root))
-        cores = os.cpu_count() or 1
-        if not 0 <= args.workers <= cores:
-            raise ValueError(f"--workers must be from 0 to {cores} (this machine's cores), got {args.workers}")
-        if args.connect_timeout is not None and not args.connect_timeout > 0:
-            raise ValueError(f"--connect-timeout must be a number of seconds > 0, got {args.connect_timeout}")
-        if args.scheduler is not None:
-            check_address(args.scheduler)
-            if args.scheduler.startswith("tcp://"):
-                print(f"greedy: warning: {TCP_WARNING}", file=sys.stderr)
-        for option in ("tls_ca_file", "tls_cert", "tls_key"):
-            if getattr(args, option) is not None and not Path(getattr(args, option)).is_file():
-                raise ValueError(f"--{option.replace('_', '-')} {getattr(args, option)!r}: no such file")
+        _check_run_options(args)
         overrides = parse_overrides(args.param)
         experiments = apply_overrides(study.select(args.experiments), overrides)
     except (ValueError, FileNotFoundError, ClusterUnavailable) as err:
@@ -272,8 +201,7 @@ def _run(args: argparse.Namespace) -> int:
     for o in outcomes:
         memory = f"{o.peak_memory_mib:7.0f} MiB peak (runner + kernel)" if o.status == "ran" else ""
         print(f"{o.name:24s} {o.status:8s} {o.seconds:7.1f} s {memory}")
-    summary = efficiency_line(outcomes, args.workers, time.perf_counter() - started)
-    if summary:
+    if summary := efficiency_line(outcomes, args.workers, time.perf_counter() - started):
         print(summary)
     return 0
 
@@ -301,7 +229,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     try:
         _settle(args.root)
-        problems, new = compare(load_study(Path(args.root)), args.revision, load_renames(args.renamed))
+        problems, new, added = compare(load_study(Path(args.root)), args.revision, load_renames(args.renamed))
     except (ValueError, FileNotFoundError) as err:
         print(f"greedy: error: {err}", file=sys.stderr)
         return 2
@@ -309,7 +237,9 @@ def _compare(args: argparse.Namespace) -> int:
         print(line)
     if new:
         print(f"not in {args.revision} (nothing to compare): {', '.join(new)}")
-    compared = "every record (all columns but wall-clock time) and every glued value"
+    for name, columns in added.items():
+        print(f"{name}: new record columns (not in {args.revision}): {', '.join(columns)}")
+    compared = f"every record (all {args.revision}'s columns but wall-clock time) and every glued value"
     print(f"identical: {compared}{' of the others' if new else ''}" if not problems else "")
     return 1 if problems else 0
 

@@ -28,17 +28,25 @@ def _at_revision(root: Path, revision: str, path: Path, missing_ok: bool = False
     return out.stdout
 
 
-def _records_differ(old: pd.DataFrame, new: pd.DataFrame) -> str:
+def _records_differ(old: pd.DataFrame, new: pd.DataFrame, renamed: dict[str, str]) -> str:
+    """Where ``new`` differs from ``old`` in any of ``old``'s columns (under their new names where
+    ``renamed``); columns that ``new`` adds are not differences (``added_columns`` lists them)."""
+    old = old.rename(columns=renamed)
     old, new = (df.drop(columns=[c for c in TIMING_COLUMNS if c in df]) for df in (old, new))
-    if list(old.columns) != list(new.columns):
-        return f"columns {list(old.columns)} -> {list(new.columns)}"
+    if gone := [c for c in old.columns if c not in new.columns]:
+        return f"columns {gone} are gone"
     if len(old) != len(new):
         return f"{len(old)} rows -> {len(new)}"
     try:
-        pd.testing.assert_frame_equal(old, new, check_exact=True)
+        pd.testing.assert_frame_equal(old, new[old.columns], check_exact=True)
     except AssertionError as err:
-        return str(err).splitlines()[0]
+        return " ".join(str(err).split())
     return ""
+
+
+def added_columns(old: pd.DataFrame, new: pd.DataFrame, renamed: dict[str, str]) -> list[str]:
+    """The columns ``new`` has that ``old`` (under its new names) has not."""
+    return [c for c in new.columns if c not in set(old.rename(columns=renamed).columns)]
 
 
 def _glue_differs(old: dict, new: dict, renamed: dict[str, str]) -> list[str]:
@@ -64,30 +72,36 @@ def check_revision(root: Path, revision: str) -> None:
         raise ValueError(f"revision {revision!r} is not a commit of the repository at {root}")
 
 
-def compare(study: Study, revision: str, renamed: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
+def compare(
+    study: Study, revision: str, renamed: dict[str, dict[str, str]]
+) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """Differences between the current outputs and ``revision``'s, one line each (empty: identical),
-    and the experiments that ``revision`` does not have (nothing to compare them with).
+    the experiments that ``revision`` does not have (nothing to compare them with), and per
+    experiment the record columns added since.
 
-    ``renamed`` maps an experiment to {old glue key: new glue key}.
+    ``renamed`` maps an experiment to {old name: new name}, of glue keys and record columns alike.
     """
     check_revision(study.root, revision)
-    problems, new = [], []
+    problems, new, added = [], [], {}
     for exp in study.experiments.values():
         results = study.book_dir / exp.results_name()
         old_results = _at_revision(study.root, revision, results, missing_ok=True)
         if old_results is None:
             new.append(exp.name)
             continue
-        old = pd.read_csv(io.StringIO(old_results))
-        if difference := _records_differ(old, pd.read_csv(results)):
+        old, current = pd.read_csv(io.StringIO(old_results)), pd.read_csv(results)
+        renames = renamed.get(exp.name, {})
+        if difference := _records_differ(old, current, renames):
             problems.append(f"{exp.name}: records differ: {difference}")
+        if columns := added_columns(old, current, renames):
+            added[exp.name] = columns
         notebook = exp.output_notebook(study.book_dir)
         old_glue = glued_values(_at_revision(study.root, revision, notebook))
         new_glue = glued_values(notebook)
-        problems += [f"{exp.name}: {p}" for p in _glue_differs(old_glue, new_glue, renamed.get(exp.name, {}))]
-    return problems, new
+        problems += [f"{exp.name}: {p}" for p in _glue_differs(old_glue, new_glue, renames)]
+    return problems, new, added
 
 
 def load_renames(path: str | None) -> dict[str, dict[str, str]]:
-    """A JSON file {experiment: {old key: new key}}, or no renames."""
+    """A JSON file {experiment: {old name: new name}} (glue keys and record columns), or no renames."""
     return json.loads(Path(path).read_text()) if path else {}

@@ -54,6 +54,18 @@ def _execute_on_worker(exp: Experiment, study: Study, force: bool, groups: list[
     return execute(exp, study, force=force)
 
 
+def _client(workers: int, scheduler: str | None, connect_timeout: float | None, tls: TlsFiles | None):
+    """A client of the scheduler someone runs, or of a local cluster of ``workers`` (returned to be closed)."""
+    from dask.distributed import Client
+
+    from greedy.pipeline import cluster as clusters
+
+    if scheduler:
+        return clusters.connect(scheduler, connect_timeout or clusters.DEFAULT_CONNECT_TIMEOUT, tls), None
+    cluster = clusters.local_cluster(workers)
+    return Client(cluster), cluster
+
+
 def run_on_dask(
     study: Study,
     experiments: list[Experiment],
@@ -68,18 +80,11 @@ def run_on_dask(
     # Dask's workers log every start and connection at INFO: kept out of the terminal unless the
     # user set the level (DASK_LOGGING__DISTRIBUTED=info); worker processes read it at their start.
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
-    from dask.distributed import Client, as_completed
-
-    from greedy.pipeline import cluster as clusters
+    from dask.distributed import as_completed
 
     if scheduler is None and workers <= 0:
         workers = os.cpu_count() or 1
-    cluster = None
-    if scheduler:
-        client = clusters.connect(scheduler, connect_timeout or clusters.DEFAULT_CONNECT_TIMEOUT, tls)
-    else:
-        cluster = clusters.local_cluster(workers)
-        client = Client(cluster)
+    client, cluster = _client(workers, scheduler, connect_timeout, tls)
     # Each worker of our own cluster gets cores of its own (on a cluster someone runs, we don't pin).
     pinnable = scheduler is None and hasattr(os, "sched_getaffinity")
     groups = core_groups(os.sched_getaffinity(0), workers) if pinnable else None
@@ -88,14 +93,11 @@ def run_on_dask(
         longest_first = sorted(experiments, key=lambda e: -seconds[e.name])
         slots = max(1, sum(client.nthreads().values()))
 
-        def submit(exp: Experiment):
+        def submit_and_say(exp: Experiment):
+            say_started(exp)
             return client.submit(
                 _execute_on_worker, exp, study, force, groups, key=f"experiment-{exp.name}", pure=False
             )
-
-        def submit_and_say(exp: Experiment):
-            say_started(exp)
-            return submit(exp)
 
         outcomes = []
         for outcome in feed_free_workers(longest_first, slots, submit_and_say, as_completed):

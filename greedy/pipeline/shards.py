@@ -57,7 +57,4 @@ def run_sharded(
         futures.append(
             client.submit(procedure, shard_data, config, seed_list[part], chunk_size=chunk_size, pure=False, **options)
         )
-    trained = Trained([])
-    for shard in client.gather(futures):  # in shard order: the serial run's order
-        trained = trained + shard
-    return trained
+    return Trained.join(client.gather(futures))  # in shard order: the serial run's order

@@ -96,6 +96,24 @@ def _keep_better(params, val_loss, best, best_loss):
     return best, jnp.where(better, val_loss, best_loss)
 
 
+def _row_mask(n: int, batch_size: int) -> jax.Array:
+    """(batches, batch_size): 1 for each of the ``n`` real rows, 0 for the padding of the last batch."""
+    n_batches = -(-n // batch_size)
+    return (jnp.arange(n_batches * batch_size) < n).reshape(n_batches, batch_size).astype(jnp.float32)
+
+
+def _epoch_batches(k: jax.Array, n: int, batch_size: int, mask: jax.Array, corruption: str) -> tuple:
+    """An epoch's batches: row indices (shuffled by ``k``, padded to whole batches), the mask of real
+    rows and, with a corruption, one key per batch (folded from ``k``, so the shuffle stays the same)."""
+    n_batches = mask.shape[0]
+    pad = n_batches * batch_size - n
+    perm = shuffled_indices(k, n)
+    batches = (jnp.concatenate([perm, jnp.zeros((pad,), perm.dtype)]).reshape(n_batches, batch_size), mask)
+    if corruption != "none":
+        batches += (jax.random.split(jax.random.fold_in(k, 1), n_batches),)
+    return batches
+
+
 @program_cache
 def _trainer(
     activation: str,
@@ -112,10 +130,7 @@ def _trainer(
     early_stopping: bool = False,
 ):
     """A jitted fit, vmapped over seeds: (params, x, y, key, lr, momentum, level, decay, x_val, y_val)
-    -> (params, epoch losses).
-
-    With a corruption, each batch's inputs are corrupted with keys folded from the epoch's key
-    (which still draws the same shuffle), so ``level`` 0 trains exactly the uncorrupted fit. With
+    -> (params, epoch losses). A corruption's ``level`` 0 trains exactly the uncorrupted fit. With
     ``weight_decay``, each batch's loss adds ``decay`` times the sum of squared kernel weights (Keras'
     L2 kernel regularizer). With ``early_stopping``, the fit returns the parameters of the epoch whose
     loss on the (per-seed) validation rows ``x_val``, ``y_val`` is lowest (patience: the whole fit).
@@ -123,34 +138,24 @@ def _trainer(
 
     def fit_one(params, x, y, key, lr, momentum, level, decay, x_val, y_val):
         n = x.shape[0]
-        n_batches = -(-n // batch_size)
-        pad = n_batches * batch_size - n
-        mask = (jnp.arange(n_batches * batch_size) < n).reshape(n_batches, batch_size).astype(jnp.float32)
-
+        mask = _row_mask(n, batch_size)
         grad = jax.value_and_grad(_batch_loss(activation, loss, frozen, architecture, weight_decay))
         state0, update = OPTIMIZERS[optimizer](params)
 
+        def step(carry, inp):
+            p, state = carry
+            bi, mb = inp[0], inp[1]
+            xb = x[bi] if corruption == "none" else _corrupt(x[bi], inp[2], corruption, level)
+            value, g = grad(p, xb, y[bi], mb, decay)
+            return update(p, state, g, lr, momentum), value * jnp.sum(mb)
+
         def epoch(carry, k):
-            perm = shuffled_indices(k, n)
-            idx = jnp.concatenate([perm, jnp.zeros((pad,), perm.dtype)]).reshape(n_batches, batch_size)
-
-            def step(carry, inp):
-                p, state = carry
-                bi, mb = inp[0], inp[1]
-                xb = x[bi] if corruption == "none" else _corrupt(x[bi], inp[2], corruption, level)
-                value, g = grad(p, xb, y[bi], mb, decay)
-                return update(p, state, g, lr, momentum), value * jnp.sum(mb)
-
-            batches = (idx, mask)
-            if corruption != "none":
-                batches += (jax.random.split(jax.random.fold_in(k, 1), n_batches),)
+            batches = _epoch_batches(k, n, batch_size, mask, corruption)
+            trained, sums = jax.lax.scan(step, carry[0] if early_stopping else carry, batches)
             if not early_stopping:
-                carry, sums = jax.lax.scan(step, carry, batches)
-                return carry, jnp.sum(sums) / n
-            trained, best, best_loss = carry
-            trained, sums = jax.lax.scan(step, trained, batches)
+                return trained, jnp.sum(sums) / n
             val_loss = jnp.mean(_row_loss(forward(trained[0], x_val, activation, 0, architecture), y_val, loss))
-            return (trained, *_keep_better(trained[0], val_loss, best, best_loss)), jnp.sum(sums) / n
+            return (trained, *_keep_better(trained[0], val_loss, *carry[1:])), jnp.sum(sums) / n
 
         carry0 = (params, state0)
         if early_stopping:

@@ -27,9 +27,7 @@ from greedy.learning.jax_engine.fit import train
 from greedy.learning.jax_engine.keys import KeyPurpose, purpose_keys
 from greedy.learning.jax_engine.network import Params, correct_counts, init_batch, linear_batch
 from greedy.learning.jax_engine.seeds import Data, StageLog, check_data, seed_chunks
-from greedy.learning.records import Trained
-
-FINE_TUNED = "+fine_tune"  # a fine-tuned stack's record method: the greedy method's name + this
+from greedy.learning.records import Trained, fine_tuned_name
 
 
 def check_run_inputs(
@@ -62,12 +60,11 @@ def fit_settings(config: TrainConfig, loss: str, epochs: int | None = None, lear
 
 def run_chunks(chunk_procedure, data: Data, seeds: list[int], chunk_size: int, keep_networks: bool, config, **kw):
     """``chunk_procedure`` on each chunk of seeds in turn; every chunk's records and kept networks."""
-    trained = Trained([])
+    logs = []
     for chunk in seed_chunks(seeds, chunk_size, data):
-        log = StageLog(chunk, config.activation, keep_networks)
-        chunk_procedure(chunk, log, config, **kw)
-        trained = trained + Trained(log.records, log.networks)
-    return trained
+        logs.append(StageLog(chunk, config, keep_networks))
+        chunk_procedure(chunk, logs[-1], config, **kw)
+    return Trained.join(Trained(log.records, log.networks) for log in logs)
 
 
 def new_layer(keys: jax.Array, stage: int, n_features: int, config: TrainConfig):
@@ -110,9 +107,9 @@ def _fine_tune(log: StageLog, network: Params, config: TrainConfig, method: str,
     )
     accuracies = scores.network_accuracies(tuned, a.scored_splits(), config.activation)
     diverged = scores.divergence(losses, tuned)
-    log.keep(method + FINE_TUNED, stage + 2, tuned)
+    log.keep(fine_tuned_name(method), stage + 2, tuned)
     log.add(
-        method + FINE_TUNED, stage + 2, time.perf_counter() - start, losses, diverged, accuracies, stops_seeds=False
+        fine_tuned_name(method), stage + 2, time.perf_counter() - start, losses, diverged, accuracies, stops_seeds=False
     )
 
 

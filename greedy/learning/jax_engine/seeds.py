@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset
 from greedy.learning.jax_engine.export import export_layers
 from greedy.learning.jax_engine.network import Params
@@ -150,7 +151,7 @@ class StageLog:
     """One chunk's records, which of its real seeds are still training, and (if asked) its networks."""
 
     chunk: SeedChunk
-    activation: str
+    config: TrainConfig
     keep_networks: bool = False
     records: list[StageRecord] = field(default_factory=list)
     networks: dict[str, Networks] = field(default_factory=dict)  # record method -> {depth: {seed: layers}}
@@ -175,6 +176,7 @@ class StageLog:
                     dataset=self.chunk.arrays.names[s],
                     diverged_epoch=diverged[s],
                     scores={k: float(v[s]) for k, v in scores.items()},
+                    config=self.config,
                 )
             )
             if diverged[s] is not None and stops_seeds:
@@ -183,6 +185,6 @@ class StageLog:
     def keep(self, method: str, depth: int, network: Params) -> None:
         """If networks are kept, each live real seed's network of the record ``method`` at ``depth``."""
         if self.keep_networks:
-            nets = export_layers(network, self.activation, "softmax", self.chunk.n_real)
+            nets = export_layers(network, self.config.activation, "softmax", self.chunk.n_real)
             live = {seed: net for seed, net, alive in zip(self.chunk.seeds, nets, self.alive, strict=False) if alive}
             self.networks.setdefault(method, {}).setdefault(depth, {}).update(live)

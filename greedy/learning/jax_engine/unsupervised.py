@@ -4,7 +4,8 @@ softmax head trained on the frozen stack."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 import jax
@@ -123,55 +124,58 @@ def _revive_dead_units(new, f_pre, keys: jax.Array, stage: int, config: TrainCon
     return jnp.where(alive[:, None, :], w, fresh_w), jnp.where(alive, b, fresh_b)
 
 
-def _unsupervised_chunk(
-    chunk: SeedChunk,
-    log: StageLog,
-    config: TrainConfig,
-    *,
-    shape: Dataset,
-    fine_tune: str,
-    method: str,
-    learn_layer,
-    pretrained: PretrainedStages | None,
-) -> None:
+@dataclass(frozen=True)
+class _UnsupervisedRun:
     """Greedy unsupervised pretraining: each stage's layer learned by ``learn_layer`` from the stack's
     output on the pretraining inputs (or taken from ``pretrained``), then scored by a softmax head
     trained on the frozen stack."""
-    a = chunk.arrays
-    run_key = None if pretrained is None else PretrainedStages.run_key(chunk, config, method, learn_layer)
-    hidden: Params = []
-    splits = a.scored_splits()
-    f_pre, decoder = a.x_pretrain, None
-    features = small_splits(splits)
-    for stage in range(config.n_added_layers + 1):
-        if not any(log.alive):
-            break
-        start = time.perf_counter()
-        learn = partial(learn_layer, chunk, config, stage, shape.n_features, f_pre, decoder)
-        learned = learn() if pretrained is None else pretrained.learned(run_key, stage, learn)
-        new, decoder = learned.layer, learned.decoder
-        hidden.append(new)
-        f_pre_in, f_pre = f_pre, features_batch([new], f_pre, config.activation)
-        previous, features = (
-            features,
-            {name: features_batch([new], f, config.activation) for name, f in features.items()},
-        )
-        head, head_losses = _probe_head(chunk, config, stage, shape.n_classes, features["train"])
-        stage_scores = {
-            **{
-                f"{split}_mse": learned.reconstruct(previous[split], features[split], x)
-                for split, x in (("train", a.x_train), ("test", a.x_test))
-            },
-            **stage_accuracies([*hidden, head], features, splits, config.activation),
-        }
-        diverged = scores.first_divergence(learned.diverged, scores.divergence(head_losses, [head]))
-        finish_stage(
-            log, config, fine_tune, method, stage, start, learned.losses, diverged, stage_scores, [*hidden, head]
-        )
-        if config.revive_dead_units:  # the stage is scored as trained; the next one sees the revived layer
-            hidden[-1] = _revive_dead_units(new, f_pre_in, chunk.keys, stage, config)
-            f_pre = features_batch([hidden[-1]], f_pre_in, config.activation)
-            features = {name: features_batch([hidden[-1]], f, config.activation) for name, f in previous.items()}
+
+    method: str
+    learn_layer: Callable
+    shape: Dataset
+    fine_tune: str
+    pretrained: PretrainedStages | None
+
+    def chunk(self, chunk: SeedChunk, log: StageLog, config: TrainConfig) -> None:
+        """Every stage for one chunk of seeds."""
+        method, learn_layer, shape, fine_tune, pretrained = (
+            self.method, self.learn_layer, self.shape, self.fine_tune, self.pretrained
+        )  # fmt: skip
+        a = chunk.arrays
+        run_key = None if pretrained is None else PretrainedStages.run_key(chunk, config, method, learn_layer)
+        hidden: Params = []
+        splits = a.scored_splits()
+        f_pre, decoder = a.x_pretrain, None
+        features = small_splits(splits)
+        for stage in range(config.n_added_layers + 1):
+            if not any(log.alive):
+                break
+            start = time.perf_counter()
+            learn = partial(learn_layer, chunk, config, stage, shape.n_features, f_pre, decoder)
+            learned = learn() if pretrained is None else pretrained.learned(run_key, stage, learn)
+            new, decoder = learned.layer, learned.decoder
+            hidden.append(new)
+            f_pre_in, f_pre = f_pre, features_batch([new], f_pre, config.activation)
+            previous, features = (
+                features,
+                {name: features_batch([new], f, config.activation) for name, f in features.items()},
+            )
+            head, head_losses = _probe_head(chunk, config, stage, shape.n_classes, features["train"])
+            stage_scores = {
+                **{
+                    f"{split}_mse": learned.reconstruct(previous[split], features[split], x)
+                    for split, x in (("train", a.x_train), ("test", a.x_test))
+                },
+                **stage_accuracies([*hidden, head], features, splits, config.activation),
+            }
+            diverged = scores.first_divergence(learned.diverged, scores.divergence(head_losses, [head]))
+            finish_stage(
+                log, config, fine_tune, method, stage, start, learned.losses, diverged, stage_scores, [*hidden, head]
+            )
+            if config.revive_dead_units:  # the stage is scored as trained; the next one sees the revived layer
+                hidden[-1] = _revive_dead_units(new, f_pre_in, chunk.keys, stage, config)
+                f_pre = features_batch([hidden[-1]], f_pre_in, config.activation)
+                features = {name: features_batch([hidden[-1]], f, config.activation) for name, f in previous.items()}
 
 
 def _check_pretrained(pretrained: object) -> None:
@@ -205,15 +209,8 @@ def autoencoder_greedy(
     """
     seed_list, shape = check_run_inputs(config, seeds, fine_tune, chunk_size, data, keep_networks)
     _check_pretrained(pretrained)
-    chunk_procedure = partial(
-        _unsupervised_chunk,
-        shape=shape,
-        fine_tune=fine_tune,
-        method="autoencoder_greedy",
-        learn_layer=_autoencoder_layer,
-        pretrained=pretrained,
-    )
-    return run_chunks(chunk_procedure, data, seed_list, chunk_size, keep_networks, config)
+    run = _UnsupervisedRun("autoencoder_greedy", _autoencoder_layer, shape, fine_tune, pretrained)
+    return run_chunks(run.chunk, data, seed_list, chunk_size, keep_networks, config)
 
 
 def _check_rbm_options(data: Data, n_seeds: int, config: TrainConfig, visible: str, cd_steps: int, persistent) -> None:
@@ -267,12 +264,5 @@ def rbm_greedy(
     _check_rbm_options(data, len(seed_list), config, visible, cd_steps, persistent)
     _check_pretrained(pretrained)
     learn_layer = partial(_rbm_layer, rbm_options=dict(visible=visible, cd_steps=cd_steps, persistent=persistent))
-    chunk_procedure = partial(
-        _unsupervised_chunk,
-        shape=shape,
-        fine_tune=fine_tune,
-        method="rbm_greedy",
-        learn_layer=learn_layer,
-        pretrained=pretrained,
-    )
-    return run_chunks(chunk_procedure, data, seed_list, chunk_size, keep_networks, config)
+    run = _UnsupervisedRun("rbm_greedy", learn_layer, shape, fine_tune, pretrained)
+    return run_chunks(run.chunk, data, seed_list, chunk_size, keep_networks, config)
