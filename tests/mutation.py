@@ -35,6 +35,7 @@ MODULES: dict[str, list[str]] = {
     "greedy/analysis/summary.py": ["tests/test_summary.py"],
     "greedy/analysis/tables.py": ["tests/test_tables.py"],
     "greedy/learning/held_out.py": ["tests/test_held_out.py"],
+    "greedy/learning/records.py": ["tests/test_records.py"],
     "greedy/pipeline/executed_code.py": ["tests/test_staleness.py"],
     "greedy/learning/data/dataset.py": ["tests/test_data.py", "tests/test_config.py"],
     "greedy/learning/data/synthetic.py": ["tests/test_data.py"],

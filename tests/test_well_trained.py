@@ -1,11 +1,15 @@
 """Greedy pretraining against well-trained networks: tuning data apart from every test row, the best
 network chosen on validation rows, one Holm-adjusted family of tests."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from greedy.analysis import well_trained
+from greedy.analysis.families import MASKED_FRACTION
+from greedy.learning import jax_engine
 
 
 def _tuning_table() -> pd.DataFrame:
@@ -72,7 +76,12 @@ def test_a_tiny_study_records_what_each_network_was_trained_with():
     records, tuning = well_trained.well_trained_study(
         n_seeds=2, n_tuning_draws=2, width=4, epochs=1, depths=[3], pretrained_depths=[3]
     )
-    assert set(records.contender) == {"plain", "batch_norm", "residual", "supervised", "autoencoder", "reference"}
+    assert set(records.contender) == {*well_trained.WELL_TRAINED, *well_trained.PRETRAINED, "reference"}
+    assert set(well_trained.PRETRAINED) == {"supervised", "autoencoder", "denoising", "stacked_denoising"}
+    # The regularized network holds out labeled rows to stop early, recorded as its own method.
+    regularized = records[records.contender == "regularized"]
+    assert (regularized.method == "end_to_end+regularized").all() and (regularized.variant == "regularized").all()
+    assert regularized.dataset.str.contains("validation held out").all()
     assert records.groupby("contender").seed.nunique().eq(2).all()
     assert {"optimizer", "learning_rate", "epochs", "fine_tune_learning_rate"} <= set(records.columns)
     pretrained = records[records.kind == "pretrained"]
@@ -103,3 +112,17 @@ def test_each_comparison_is_glued_under_its_own_key():
     assert numbers["supervised_depth4_minus_best_diff"] == row.difference
     assert numbers["supervised_depth4_minus_plain_p_holm"] < 0.05 and "autoencoder_depth4_minus_best_n" in numbers
     assert numbers["n_ahead"] == 3 and numbers["n_behind"] == 0  # autoencoder ties batch norm
+
+
+def test_each_family_is_tuned_and_trained_with_its_own_settings(monkeypatch):
+    seen = []
+
+    def spy(data, config, seeds, **options):
+        seen.append((config.corruption, config.corruption_level, config.tied_weights, config.weight_decay))
+        return jax_engine.autoencoder_greedy(data, config, seeds, **options)
+
+    stacked = replace(well_trained.PRETRAINED["stacked_denoising"], run=spy)
+    monkeypatch.setattr(well_trained, "WELL_TRAINED", {})
+    monkeypatch.setattr(well_trained, "PRETRAINED", {"stacked_denoising": stacked})
+    well_trained.well_trained_study(n_seeds=2, n_tuning_draws=2, width=4, epochs=1, depths=[3], pretrained_depths=[3])
+    assert seen and set(seen) == {("masking", MASKED_FRACTION, True, 0.0)}  # every tuning and evaluation run

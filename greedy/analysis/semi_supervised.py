@@ -9,6 +9,7 @@ there is nothing to tune them on.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,8 @@ from greedy.analysis.stats import Comparison, holm_outcome, paired_comparison, w
 from greedy.analysis.tables import labels_in_words
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
-from greedy.learning.data import Dataset, can_hold_out_validation, with_validation
-from greedy.learning.records import method_parts, to_frame
+from greedy.learning.data import Dataset, can_hold_out_validation, one_per_seed, with_validation
+from greedy.learning.records import Trained, to_frame
 
 PCA_COMPONENTS = 20  # fitted on every training input, labeled or not: the unsupervised step
 LABEL_SPREADING_NEIGHBOURS = 10
@@ -35,18 +36,31 @@ REGULARIZED_VALIDATION_FRACTION = 0.2
 REGULARIZED = "end_to_end+regularized"
 
 
-def regularized_end_to_end(parts: list[Dataset], config: TrainConfig, seeds: list[int], depth: int) -> pd.DataFrame:
-    """The same network trained end to end with weight decay and, where every class has two labeled
-    examples to spare one, early stopping on held-out labeled rows (column ``early_stopping``)."""
-    config = config.with_(weight_decay=REGULARIZED_WEIGHT_DECAY)
+def early_stopped_end_to_end(
+    data: Dataset | Sequence[Dataset], config: TrainConfig, seeds: Sequence[int], **options: object
+) -> Trained:
+    """The network trained end to end (``jax_engine.end_to_end``, any of its ``options``) with early
+    stopping on a held-out stratified fifth of each seed's labeled rows, where every class has the two
+    labeled examples to spare one (``can_hold_out_validation``), and without it elsewhere; recorded as
+    method ``end_to_end+regularized``. Its weight decay is the config's."""
+    seeds = list(seeds)
+    parts = one_per_seed(data, len(seeds))
     early = all(can_hold_out_validation(d) for d in parts)
     if early:
         parts = [
             with_validation(d, REGULARIZED_VALIDATION_FRACTION, random_state=s)
             for d, s in zip(parts, seeds, strict=True)
         ]
-    records = jax_engine.end_to_end(parts, config, seeds, depths=[depth], early_stopping=early)
-    return to_frame(records).assign(method=REGULARIZED, **method_parts(REGULARIZED), early_stopping=early)
+    trained = jax_engine.end_to_end(parts, config, seeds, early_stopping=early, **options)
+    return Trained([replace(r, method=REGULARIZED) for r in trained.records])
+
+
+def regularized_end_to_end(parts: list[Dataset], config: TrainConfig, seeds: list[int], depth: int) -> pd.DataFrame:
+    """The same network trained end to end with weight decay and, where every class has two labeled
+    examples to spare one, early stopping on held-out labeled rows (column ``early_stopping``)."""
+    config = config.with_(weight_decay=REGULARIZED_WEIGHT_DECAY)
+    early = all(can_hold_out_validation(d) for d in parts)
+    return to_frame(early_stopped_end_to_end(parts, config, seeds, depths=[depth])).assign(early_stopping=early)
 
 
 SCIKIT_LEARN_BASELINES = {

@@ -1,10 +1,11 @@
 """Does greedy pretraining help a well-trained network? MNIST-1D with every label.
 
 Well-trained networks follow MNIST-1D's published MLP recipe (Greydanus & Kobak, 2024): ReLU units,
-He initialization, Adam, batches of 100; plain, batch-normalized or residual. The published
+He initialization, Adam, batches of 100; plain, batch-normalized, residual, or regularized (weight
+decay and early stopping on held-out labeled rows). The published
 reference MLP (two hidden layers of 100, the second residual, Adam at 0.01 for 150 epochs) is a row
-of its own, untuned. Pretrained networks are the plain ones initialized by a greedy procedure, then
-fine-tuned. Every learning rate is tuned at the depth it is reported at, on fresh draws of MNIST-1D's
+of its own, untuned. Pretrained networks are the plain ones initialized by a greedy procedure
+(supervised, autoencoder, denoising or stacked denoising), then fine-tuned. Every learning rate is tuned at the depth it is reported at, on fresh draws of MNIST-1D's
 generator that share no row with the published data (``held_out``); evaluation seeds split
 the published 5,000 rows again. Each pretrained network is compared, paired by seed, with the best
 well-trained network of its depth (chosen on validation rows, never on test rows) and with the
@@ -18,8 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from greedy.analysis.families import scored_as
+from greedy.analysis.families import FAMILIES, scored_as
 from greedy.analysis.glue import keyed_numbers
+from greedy.analysis.semi_supervised import REGULARIZED_WEIGHT_DECAY, early_stopped_end_to_end
 from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, simultaneous_level, with_holm
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int
@@ -42,10 +44,20 @@ WELL_TRAINED = {
     "plain": Method("ReLU MLP", jax_engine.end_to_end),
     "batch_norm": Method("ReLU MLP + batch norm", jax_engine.end_to_end, {"architecture": "batch_norm"}),
     "residual": Method("ReLU MLP + residual", jax_engine.end_to_end, {"architecture": "residual"}),
+    # The few-labels chapter's regularized network: weight decay, early stopping on held-out labeled rows.
+    "regularized": Method(
+        f"ReLU MLP + weight decay {REGULARIZED_WEIGHT_DECAY:g} + early stopping",
+        early_stopped_end_to_end,
+        {},
+        {"weight_decay": REGULARIZED_WEIGHT_DECAY},
+    ),
 }
+# Every gradient-trained family of the families chapter (an RBM's units are sigmoid: not these networks).
 PRETRAINED = {
-    "supervised": Method("supervised greedy + fine-tuning", jax_engine.supervised_greedy),
-    "autoencoder": Method("autoencoder greedy + fine-tuning", jax_engine.autoencoder_greedy),
+    key: Method(
+        f"{FAMILIES[key].label} + fine-tuning", FAMILIES[key].run, FAMILIES[key].options, FAMILIES[key].settings
+    )
+    for key in ("supervised", "autoencoder", "denoising", "stacked_denoising")
 }
 # A residual connection needs a hidden layer below of the same width: at depth 2 the residual network
 # would be the plain one, so it starts at depth 3.
@@ -64,6 +76,7 @@ def recipe(width: int, epochs: int) -> TrainConfig:
 
 
 def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+    config = config.with_(**family.settings)
     result = tune_extending(
         family.run, tuning, config, tuning_seeds, "learning_rate", LEARNING_RATES, depth=depth, depths=[depth],
         max_extensions=MAX_EXTENSIONS,
@@ -75,7 +88,7 @@ def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth
 
 
 def _pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
-    config = config.with_(n_added_layers=depth - 2)
+    config = config.with_(n_added_layers=depth - 2, **family.settings)
     frozen = tune_extending(
         family.run,
         tuning,

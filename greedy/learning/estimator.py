@@ -6,7 +6,7 @@ It fits one seed on the fast engine and so works inside ``Pipeline``, ``GridSear
     from sklearn.model_selection import cross_val_score
     from greedy.learning.estimator import GreedyPretrainedClassifier
 
-    cross_val_score(GreedyPretrainedClassifier(pretraining="autoencoder", fine_tune=True), X, y, cv=5)
+    cross_val_score(GreedyPretrainedClassifier(pretraining="autoencoder", fine_tune="last"), X, y, cv=5)
 """
 
 from __future__ import annotations
