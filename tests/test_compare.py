@@ -29,14 +29,21 @@ def _git(root: Path, *args: str) -> None:
     )
 
 
+def _committed_study(root: Path, glued: dict, records: str) -> Path:
+    """A study of one experiment ``exp`` with these glued values and records, committed; its results file."""
+    (root / "book" / "results").mkdir(parents=True)
+    (root / "study.yml").write_text("experiments: {exp: {notebook: book/exp.ipynb}}\n")
+    _executed(root / "book" / "exp.ipynb", glued)
+    results = root / "book" / "results" / "exp.csv"
+    results.write_text(records)
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "old")
+    return results
+
+
 def test_compare_finds_changed_records_and_glue_and_follows_renames(tmp_path):
-    (tmp_path / "book" / "results").mkdir(parents=True)
-    (tmp_path / "study.yml").write_text("experiments: {exp: {notebook: book/exp.ipynb}}\n")
-    _executed(tmp_path / "book" / "exp.ipynb", {"c0_diff": 0.5, "n": 3})
-    (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,wall_seconds\n0,0.8,1.0\n1,0.7,2.0\n")
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-qm", "old")
+    _committed_study(tmp_path, {"c0_diff": 0.5, "n": 3}, "seed,acc,wall_seconds\n0,0.8,1.0\n1,0.7,2.0\n")
     study = load_study(tmp_path)
 
     # Renamed key, same values, other wall-clock times: identical.
@@ -53,15 +60,8 @@ def test_compare_finds_changed_records_and_glue_and_follows_renames(tmp_path):
 
 
 def test_renamed_and_added_record_columns_are_followed_and_moved_columns_still_compared(tmp_path):
-    (tmp_path / "book" / "results").mkdir(parents=True)
-    (tmp_path / "study.yml").write_text("experiments: {exp: {notebook: book/exp.ipynb}}\n")
-    _executed(tmp_path / "book" / "exp.ipynb", {"n": 3})
-    (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc,variant\n0,0.8,a\n1,0.7,b\n")
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-qm", "old")
+    results = _committed_study(tmp_path, {"n": 3}, "seed,acc,variant\n0,0.8,a\n1,0.7,b\n")
     study = load_study(tmp_path)
-    results = tmp_path / "book" / "results" / "exp.csv"
 
     # ``variant`` renamed ``design``, columns reordered, one added: identical, the added one named.
     results.write_text("design,acc,seed,lr\na,0.8,0,0.1\nb,0.7,1,0.1\n")
@@ -76,13 +76,7 @@ def test_renamed_and_added_record_columns_are_followed_and_moved_columns_still_c
 
 
 def test_an_experiment_the_revision_lacks_is_named_not_failed(tmp_path):
-    (tmp_path / "book" / "results").mkdir(parents=True)
-    (tmp_path / "study.yml").write_text("experiments: {exp: {notebook: book/exp.ipynb}}\n")
-    _executed(tmp_path / "book" / "exp.ipynb", {"n": 3})
-    (tmp_path / "book" / "results" / "exp.csv").write_text("seed,acc\n0,0.8\n")
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-qm", "old")
+    _committed_study(tmp_path, {"n": 3}, "seed,acc\n0,0.8\n")
     (tmp_path / "study.yml").write_text(
         "experiments: {exp: {notebook: book/exp.ipynb}, newer: {notebook: book/newer.ipynb}}\n"
     )
