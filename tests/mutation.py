@@ -3,7 +3,9 @@
 Each module is mutated by cosmic-ray's operators, one mutation at a time, in a scratch copy of the
 repository (the working tree is never touched); after each, the tests that cover that module run
 (``MODULES``). A mutant is killed when they fail (or time out), survives when they pass. Mutants
-with no observable difference are listed in ``EQUIVALENT`` with the reason and not counted.
+with no observable difference are listed in ``EQUIVALENT`` with the reason and not counted; so are
+mutants inside annotations of a module that postpones them (``from __future__ import annotations``:
+Python never evaluates them).
 
 A full run of the engine's modules takes many hours on two cores, so by default a seeded sample
 of each module's mutants runs (``--sample``; ``--sample 0`` runs them all), and the report says
@@ -15,6 +17,7 @@ how many of how many it ran.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import random
 import shutil
@@ -69,6 +72,10 @@ MODULES: dict[str, list[str]] = {
 
 # (module, operator, occurrence) -> why the mutant cannot be told apart from the original.
 EQUIVALENT: dict[tuple[str, str, int], str] = {
+    ("greedy/learning/records.py", "core/RemoveDecorator", 2): (
+        "Trained.join without @staticmethod: every caller calls it on the class (Trained.join(runs), and "
+        "Trained.__add__ likewise), where a plain function takes the same argument"
+    ),
     ("greedy/analysis/stats.py", "core/ReplaceComparisonOperator_Eq_Lt", 1): (
         "mean_ci's `if n == 1` -> `if n < 1`: one value then takes the general path, whose t interval and sd "
         "are NaN for n = 1 (and max/min with a bound keep the NaN): the same Estimate"
@@ -131,6 +138,31 @@ def _work_items(module: str):
     return list(_all_work_items([Path(module)], {}))
 
 
+def _annotation_spans(module: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where ``module``'s annotations stand, if it postpones their evaluation (``from __future__ import
+    annotations``): a mutant there changes only a string Python never evaluates, so it is equivalent."""
+    tree = ast.parse(Path(module).read_text())
+    postponed = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(a.name == "annotations" for a in node.names)
+        for node in tree.body
+    )
+    if not postponed:
+        return []
+    annotations = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            annotations.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
+            annotations.append(node.returns)
+    return [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in annotations]
+
+
+def _in_annotation(mutation, spans: list) -> bool:
+    return any(start <= tuple(mutation.start_pos) and tuple(mutation.end_pos) <= end for start, end in spans)
+
+
 def _scratch_copy() -> Path:
     """The repository's tracked and new files in a temporary folder (mutations happen there)."""
     files = subprocess.run(
@@ -167,10 +199,11 @@ def _run_module(module: str, sample: int, rng: random.Random) -> tuple[int, int,
     timeout = 3 * _baseline_seconds(tests) + 30
     killed = counted = 0
     survivors = []
+    spans = _annotation_spans(module)
     for item in chosen:
         [mutation] = item.mutations
         key = (module, mutation.operator_name, mutation.occurrence)
-        if key in EQUIVALENT:
+        if key in EQUIVALENT or _in_annotation(mutation, spans):
             continue
         result = mutate_and_test([mutation], _test_command(tests), timeout)
         if result.test_outcome is None or result.test_outcome == TestOutcome.INCOMPETENT:

@@ -1,10 +1,13 @@
 import math
 import os
+from dataclasses import FrozenInstanceError
 
+import numpy as np
 import pytest
 
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
+from greedy.learning.mlp import Layer
 from greedy.learning.records import COLUMNS, StageRecord, Trained, load_frame, method_parts, save_frame, to_frame
 
 
@@ -61,6 +64,7 @@ def test_saved_frames_get_the_permissions_of_any_new_file(tmp_path):
         ("end_to_end", ("none", False, "none")),
         ("end_to_end+batch_norm", ("none", False, "batch_norm")),
         ("end_to_end+regularized", ("none", False, "regularized")),
+        ("autoencoder_greedy+tied", ("autoencoder_greedy", False, "tied")),  # a suffix after "fine_tune"
     ],
 )
 def test_a_record_names_its_pretraining_fine_tuning_and_variant_in_columns(method, parts):
@@ -93,3 +97,37 @@ def test_runs_join_in_order_and_anything_else_is_refused():
     assert [r.seed for r in Trained.join([a, b, c]).records] == [0, 1, 2]
     with pytest.raises(TypeError):
         a + [_rec()]  # noqa: B018
+
+
+@pytest.mark.parametrize("name", ["r.bin", "r.txt", "r.abc", "r.zzz"])
+def test_only_csv_and_parquet_are_written_or_read(tmp_path, name):
+    with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
+        save_frame(to_frame([_rec()]), tmp_path / name)
+    (tmp_path / name).write_text("seed\n0\n")
+    with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
+        load_frame(tmp_path / name)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_saved_frame_reads_back_with_its_columns_only_into_new_folders(tmp_path, suffix):
+    df = to_frame([_rec(), _rec(seed=1)])
+    back = load_frame(save_frame(df, tmp_path / "a" / "b" / f"r{suffix}"))
+    assert list(back.columns) == COLUMNS  # no index column written
+
+
+def test_records_and_runs_are_frozen():
+    record, run = _rec(), Trained([_rec()])
+    with pytest.raises(FrozenInstanceError):
+        record.seed = 3
+    with pytest.raises(FrozenInstanceError):
+        run.records = []
+
+
+def test_joined_runs_keep_every_network_and_a_missing_one_is_a_key_error():
+    layer = Layer(np.zeros((2, 3)), np.zeros(3), "relu")
+    a = Trained([_rec(seed=0)], {"end_to_end": {2: {0: [layer]}}})
+    b = Trained([_rec(seed=1)], {"end_to_end": {2: {1: [layer]}, 3: {1: [layer]}}})
+    joined = Trained.join([a, b])
+    assert {depth: sorted(nets) for depth, nets in joined.networks["end_to_end"].items()} == {2: [0, 1], 3: [1]}
+    with pytest.raises(KeyError, match="no network kept"):
+        joined.network("end_to_end", 3, 0)
