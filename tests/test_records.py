@@ -3,6 +3,7 @@ import os
 from dataclasses import FrozenInstanceError
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from greedy.learning import jax_engine
@@ -110,9 +111,9 @@ def test_only_csv_and_parquet_are_written_or_read(tmp_path, name):
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_saved_frame_reads_back_with_its_columns_only_into_new_folders(tmp_path, suffix):
-    df = to_frame([_rec(), _rec(seed=1)])
+    df = to_frame([_rec(), _rec(seed=1), _rec(seed=2)]).iloc[1:]  # a filtered frame: its index is [1, 2]
     back = load_frame(save_frame(df, tmp_path / "a" / "b" / f"r{suffix}"))
-    assert list(back.columns) == COLUMNS  # no index column written
+    assert list(back.columns) == COLUMNS and back.index.equals(pd.RangeIndex(2))  # no index written
 
 
 def test_records_and_runs_are_frozen():
