@@ -188,7 +188,7 @@ def summary_numbers(table: pd.DataFrame) -> dict[str, float]:
     few = _rows_of(table, "label_scarcity")
     rescue = _rows_of(table, "fair_comparison", activation="sigmoid", against=BLOBS_AGAINST["end_to_end"])
     numbers |= {
-        "well_trained_least_behind": float(-well.difference.max()),
+        "well_trained_most_behind": float(-well.difference.min()),
         "label_scarcity_most_behind": float(-few.difference.min()),
         "blobs_sigmoid_rescue": float(rescue.difference.iloc[0]),
         "families_helps_share": float(_rows_of(table, "families").verdict.eq("helps").mean()),
@@ -232,8 +232,8 @@ def _sigmoid_stays_below_well_trained(table: pd.DataFrame) -> bool:
 # What the book's short answer says, each checked against the numbers every time the summary runs: a
 # re-run that breaks one fails the notebook, naming the claim, so the prose is rewritten, not left wrong.
 CLAIMS = {
-    "on MNIST-1D, pretraining trails the best well-trained network in every row": (
-        lambda t: _verdicts(t, "well_trained") == {"hurts"}
+    "on MNIST-1D, pretraining is never ahead of the best well-trained network and trails it in most rows": (
+        lambda t: "helps" not in (v := _rows_of(t, "well_trained").verdict).values and v.eq("hurts").mean() > 0.5
     ),
     "on the blobs, supervised greedy beats the same sigmoid network trained end to end": (
         lambda t: (

@@ -2,14 +2,14 @@
 
 Well-trained networks follow MNIST-1D's published MLP recipe (Greydanus & Kobak, 2024): ReLU units,
 He initialization, Adam, batches of 100; plain, batch-normalized, residual, or regularized (weight
-decay and early stopping on held-out labeled rows). The published
-reference MLP (two hidden layers of 100, the second residual, Adam at 0.01 for 150 epochs) is a row
-of its own, untuned. Pretrained networks are the plain ones initialized by a greedy procedure
-(supervised, autoencoder, denoising or stacked denoising), then fine-tuned. Every learning rate is tuned at the depth it is reported at, on fresh draws of MNIST-1D's
-generator that share no row with the published data (``held_out``); evaluation seeds split
-the published 5,000 rows again. Each pretrained network is compared, paired by seed, with the best
-well-trained network of its depth (chosen on validation rows, never on test rows) and with the
-plain network it initializes; those tests are one family, Holm-adjusted.
+decay and early stopping on held-out labeled rows). The published reference MLP (two hidden layers
+of 100, the second residual, Adam at 0.01 for 150 epochs) is a row of its own, untuned. Pretrained
+networks are the plain ones initialized by a greedy procedure (supervised, autoencoder, denoising or
+stacked denoising), then fine-tuned. Every learning rate is tuned at the depth it is reported at, on
+fresh draws of MNIST-1D's generator that share no row with the published data (``held_out``);
+evaluation seeds split the published 5,000 rows again. Each pretrained network is compared, paired
+by seed, with the best well-trained network of its depth (chosen on validation rows, never on test
+rows) and with the plain network it initializes; those tests are one family, Holm-adjusted.
 """
 
 from __future__ import annotations
