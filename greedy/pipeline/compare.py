@@ -28,10 +28,9 @@ def _at_revision(root: Path, revision: str, path: Path, missing_ok: bool = False
     return out.stdout
 
 
-def _records_differ(old: pd.DataFrame, new: pd.DataFrame, renamed: dict[str, str]) -> str:
-    """Where ``new`` differs from ``old`` in any of ``old``'s columns (under their new names where
-    ``renamed``); columns that ``new`` adds are not differences (``added_columns`` lists them)."""
-    old = old.rename(columns=renamed)
+def _records_differ(old: pd.DataFrame, new: pd.DataFrame) -> str:
+    """Where ``new`` differs from ``old`` in any of ``old``'s columns (already under their new names);
+    columns that ``new`` adds are not differences."""
     old, new = (df.drop(columns=[c for c in TIMING_COLUMNS if c in df]) for df in (old, new))
     if gone := [c for c in old.columns if c not in new.columns]:
         return f"columns {gone} are gone"
@@ -42,11 +41,6 @@ def _records_differ(old: pd.DataFrame, new: pd.DataFrame, renamed: dict[str, str
     except AssertionError as err:
         return " ".join(str(err).split())
     return ""
-
-
-def added_columns(old: pd.DataFrame, new: pd.DataFrame, renamed: dict[str, str]) -> list[str]:
-    """The columns ``new`` has that ``old`` (under its new names) has not."""
-    return [c for c in new.columns if c not in set(old.rename(columns=renamed).columns)]
 
 
 def _glue_differs(old: dict, new: dict, renamed: dict[str, str]) -> list[str]:
@@ -89,11 +83,11 @@ def compare(
         if old_results is None:
             new.append(exp.name)
             continue
-        old, current = pd.read_csv(io.StringIO(old_results)), pd.read_csv(results)
         renames = renamed.get(exp.name, {})
-        if difference := _records_differ(old, current, renames):
+        old, current = pd.read_csv(io.StringIO(old_results)).rename(columns=renames), pd.read_csv(results)
+        if difference := _records_differ(old, current):
             problems.append(f"{exp.name}: records differ: {difference}")
-        if columns := added_columns(old, current, renames):
+        if columns := [c for c in current.columns if c not in set(old.columns)]:
             added[exp.name] = columns
         notebook = exp.output_notebook(study.book_dir)
         old_glue = glued_values(_at_revision(study.root, revision, notebook))
