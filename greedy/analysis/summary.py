@@ -40,6 +40,10 @@ def figure_labels(table: pd.DataFrame) -> pd.DataFrame:
             "{data}, every label, ReLU: against the best well-trained network",
             "depth {depth}: {pretraining}",
         ),
+        "well_trained_few_labels": (
+            "{data}, few labels, ReLU, depth {depth}: {pretraining} against the best well-trained network",
+            "{labels}",
+        ),
         "families": ("{data}, every label, sigmoid, depth {depth}: against {against}", "{pretraining}"),
         "label_scarcity": ("{data}, few labels, sigmoid, depth {depth}: against label spreading", "{labels}"),
         "fair_comparison": ("blobs, {activation}, depth {depth}: supervised greedy against", "{against}"),
@@ -51,17 +55,19 @@ def figure_labels(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def well_trained_rows(records: pd.DataFrame, tuning: pd.DataFrame) -> list[dict]:
-    """MNIST-1D, every label, ReLU: each pretrained network minus the best well-trained one of its depth."""
-    best = dict(zip(*best_well_trained(tuning)[["depth", "contender"]].T.to_numpy(), strict=True))
+def well_trained_rows(
+    records: pd.DataFrame, tuning: pd.DataFrame, chapter: str = "well_trained", by: str = "depth"
+) -> list[dict]:
+    """MNIST-1D, ReLU: each pretrained network minus the best well-trained one of its depth (every label),
+    or of its label count (``by="labeled_per_class"``: the few-labels chapter of these networks)."""
+    best = dict(zip(*best_well_trained(tuning, by)[[by, "contender"]].T.to_numpy(), strict=True))
     rows = []
-    for (key, depth), _ in records[records.kind == "pretrained"].groupby(["contender", "depth"], sort=False):
-        part = records[(records.depth == depth) & records.contender.isin([key, best[depth]])]
-        condition = {"data": "MNIST-1D", "labels": "every label", "activation": "ReLU", "depth": int(depth)}
-        against = f"best well-trained network ({WELL_TRAINED[best[depth]].label})"
-        rows.append(
-            _row("well_trained", condition, PRETRAINED[key].label, against, part, "contender", key, best[depth])
-        )
+    for (key, at), _ in records[records.kind == "pretrained"].groupby(["contender", by], sort=False):
+        part = records[(records[by] == at) & records.contender.isin([key, best[at]])]
+        labels = "every label" if by == "depth" else labels_in_words(at)
+        condition = {"data": "MNIST-1D", "labels": labels, "activation": "ReLU", "depth": int(part.depth.iloc[0])}
+        against = f"best well-trained network ({WELL_TRAINED[best[at]].label})"
+        rows.append(_row(chapter, condition, PRETRAINED[key].label, against, part, "contender", key, best[at]))
     return rows
 
 
@@ -166,7 +172,7 @@ def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # The chapters whose published results the summary reads (study.yml: the summary `uses` them).
-USES = ("well_trained", "families", "label_scarcity", "fair_comparison")
+USES = ("well_trained", "well_trained_few_labels", "families", "label_scarcity", "fair_comparison")
 
 
 def _rows_of(table: pd.DataFrame, chapter: str | None = None, **where: object) -> pd.DataFrame:

@@ -15,6 +15,7 @@ rows) and with the plain network it initializes; those tests are one family, Hol
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from greedy.analysis.families import FAMILIES, scored_as
 from greedy.analysis.glue import keyed_numbers
 from greedy.analysis.semi_supervised import REGULARIZED_WEIGHT_DECAY, early_stopped_end_to_end
 from greedy.analysis.stats import holm_direction, paired_comparison, seed_summary, simultaneous_level, with_holm
+from greedy.analysis.tables import labels_in_words
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig, check_positive_int
 from greedy.learning.held_out import TUNING_DRAW_START, evaluation_and_tuning
@@ -54,9 +56,7 @@ WELL_TRAINED = {
 }
 # Every gradient-trained family of the families chapter (an RBM's units are sigmoid: not these networks).
 PRETRAINED = {
-    key: Method(
-        f"{FAMILIES[key].label} + fine-tuning", FAMILIES[key].run, FAMILIES[key].options, FAMILIES[key].settings
-    )
+    key: replace(FAMILIES[key], label=f"{FAMILIES[key].label} + fine-tuning")
     for key in ("supervised", "autoencoder", "denoising", "stacked_denoising")
 }
 # A residual connection needs a hidden layer below of the same width: at depth 2 the residual network
@@ -75,7 +75,8 @@ def recipe(width: int, epochs: int) -> TrainConfig:
     )  # fmt: skip
 
 
-def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+def tuned_well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+    """A well-trained network's records at ``depth``, its learning rate tuned on ``tuning`` (and the tuning table)."""
     config = config.with_(**family.settings)
     result = tune_extending(
         family.run, tuning, config, tuning_seeds, "learning_rate", LEARNING_RATES, depth=depth, depths=[depth],
@@ -87,7 +88,9 @@ def _well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth
     return records, table
 
 
-def _pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+def tuned_pretrained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
+    """A pretrained + fine-tuned network's records at ``depth``: its pretraining rate tuned with the stack
+    frozen, then its fine-tuning rate (both tables returned, by ``stage``)."""
     config = config.with_(n_added_layers=depth - 2, **family.settings)
     frozen = tune_extending(
         family.run,
@@ -135,8 +138,8 @@ def well_trained_study(
     evaluation, tuning = evaluation_and_tuning("mnist1d", seeds, tuning_seeds)
     frames, tables = [], []
     arms = [
-        ("well-trained", WELL_TRAINED, depths, _well_trained),
-        ("pretrained", PRETRAINED, pretrained_depths, _pretrained),
+        ("well-trained", WELL_TRAINED, depths, tuned_well_trained),
+        ("pretrained", PRETRAINED, pretrained_depths, tuned_pretrained),
     ]
     for kind, families, at, run in arms:
         for key, family in families.items():
@@ -152,11 +155,12 @@ def well_trained_study(
     return out.assign(scored=out.method.map(scored_as)), pd.concat(tables, ignore_index=True)
 
 
-def best_well_trained(tuning: pd.DataFrame) -> pd.DataFrame:
-    """Per depth, the well-trained network with the best validation accuracy at its chosen rate (never test rows)."""
+def best_well_trained(tuning: pd.DataFrame, by: str = "depth") -> pd.DataFrame:
+    """Per value of ``by`` (the depth, or the label count), the well-trained network with the best
+    validation accuracy at its chosen rate (never test rows)."""
     chosen = tuning[(tuning.kind == "well-trained") & tuning.chosen]
-    best = chosen.loc[chosen.groupby("depth").validation_accuracy.idxmax()]
-    return best[["depth", "contender", "learning_rate", "validation_accuracy", "standard_error"]].reset_index(drop=True)
+    best = chosen.loc[chosen.groupby(by).validation_accuracy.idxmax()]
+    return best[[by, "contender", "learning_rate", "validation_accuracy", "standard_error"]].reset_index(drop=True)
 
 
 def failures(records: pd.DataFrame, n_classes: int = 10) -> pd.Series:
@@ -164,51 +168,65 @@ def failures(records: pd.DataFrame, n_classes: int = 10) -> pd.Series:
     return (records.status != "ok") | (records.test_accuracy < FAILURE_FACTOR / n_classes)
 
 
-def summary(records: pd.DataFrame) -> pd.DataFrame:
-    """Per contender and depth: seeds, failures, mean test accuracy with its 95% CI, training accuracy, rates."""
+def summary(records: pd.DataFrame, by: str = "depth") -> pd.DataFrame:
+    """Per contender and value of ``by`` (the depth, or the label count): seeds, failures, mean test accuracy
+    with its 95% CI, training accuracy, rates."""
     rows = []
-    for (kind, label, depth), group in records.groupby(["kind", "label", "depth"], sort=False):
+    for (kind, label, at), group in records.groupby(["kind", "label", by], sort=False):
         rows.append(
             {
                 "kind": kind,
                 "network": label,
-                "depth": depth,
+                by: at,
                 **seed_summary(group, "test_accuracy"),
                 "failed": int(failures(group).sum()),
                 "learning rate": group.learning_rate.iloc[0],
                 "fine-tuning rate": group.get("fine_tune_learning_rate", pd.Series([np.nan])).iloc[0],
                 "epochs": group.epochs.iloc[0],
+                "fine-tuning epochs": group.get("fine_tune_epochs", pd.Series([np.nan])).iloc[0],
             }
         )
     return pd.DataFrame(rows)
 
 
-def against_well_trained(records: pd.DataFrame, best: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Each pretrained network minus the best well-trained network of its depth and minus the plain network
-    it initializes, paired by seed: one family of tests, Holm-adjusted, with simultaneous intervals.
+# How glue keys and verdicts name a value of the column comparisons are made at.
+KEY_PREFIX = {"depth": "depth", "labeled_per_class": "k"}
+AT_WORD = {"depth": "depth", "labeled_per_class": "label count"}
+
+
+def _at_in_words(by: str, at: object) -> str:
+    return f"depth {at}" if by == "depth" else labels_in_words(at)
+
+
+def against_well_trained(
+    records: pd.DataFrame, best: pd.DataFrame, level: float = 0.95, by: str = "depth"
+) -> pd.DataFrame:
+    """Each pretrained network minus the best well-trained network at its value of ``by`` (its depth, or
+    its label count) and minus the plain network it initializes, paired by seed: one family of tests,
+    Holm-adjusted, with simultaneous intervals.
 
     Intervals are Bonferroni's at ``level`` for the whole family (they hold together); ``p (Holm)``
     decides. ``failed`` counts networks at chance on each side; ``median`` is the median paired difference.
-    ``key`` names each row for glue: ``{pretrained}_depth{d}_minus_{best|plain}``.
+    ``key`` names each row for glue: ``{pretrained}_depth{d}_minus_{best|plain}`` (``_k{k}_`` by label count).
     """
-    best_at = dict(zip(best.depth, best.contender, strict=True))
+    best_at = dict(zip(best[by], best.contender, strict=True))
     pairs = []
-    for (key, depth), _ in records[records.kind == "pretrained"].groupby(["contender", "depth"], sort=False):
-        for minus in dict.fromkeys([best_at[depth], "plain"]):
-            pairs.append((key, depth, minus))
+    for (key, at), _ in records[records.kind == "pretrained"].groupby(["contender", by], sort=False):
+        for minus in dict.fromkeys([best_at[at], "plain"]):
+            pairs.append((key, at, minus))
     per_interval = simultaneous_level(len(pairs), level)
     rows = []
-    for key, depth, minus in pairs:
-        part = records[(records.depth == depth) & records.contender.isin([key, minus])]
+    for key, at, minus in pairs:
+        part = records[(records[by] == at) & records.contender.isin([key, minus])]
         c = paired_comparison(part, "test_accuracy", "contender", key, minus, level=per_interval)
         diff = part.pivot(index="seed", columns="contender", values="test_accuracy").dropna()
         failed = [int(failures(part[part.contender == arm]).sum()) for arm in (key, minus)]
         rows.append(
             {
-                "key": f"{key}_depth{depth}_minus_{'best' if minus == best_at[depth] else minus}",
-                "depth": depth,
+                "key": f"{key}_{KEY_PREFIX[by]}{at}_minus_{'best' if minus == best_at[at] else minus}",
+                by: at,
                 "network": PRETRAINED[key].label,
-                "minus": WELL_TRAINED[minus].label + (" (best at this depth)" if minus == best_at[depth] else ""),
+                "minus": WELL_TRAINED[minus].label + (f" (best at this {AT_WORD[by]})" if minus == best_at[at] else ""),
                 **c.test_row(a="pretrained", b="compared"),
                 "median": float((diff[key] - diff[minus]).median()),
                 "failed (pretrained, well-trained)": f"{failed[0]}, {failed[1]}",
@@ -217,13 +235,13 @@ def against_well_trained(records: pd.DataFrame, best: pd.DataFrame, level: float
     return with_holm(pd.DataFrame(rows)).assign(interval_level=per_interval)
 
 
-def verdict(comparisons: pd.DataFrame, alpha: float = 0.05) -> str:
-    """One sentence per pretrained network and depth, from the Holm-adjusted p-values."""
+def verdict(comparisons: pd.DataFrame, alpha: float = 0.05, by: str = "depth") -> str:
+    """One sentence per pretrained network and value of ``by``, from the Holm-adjusted p-values."""
     outcomes = holm_direction(comparisons, alpha).map(OUTCOMES)
     sentences = []
     for row, outcome in zip(comparisons.to_dict("records"), outcomes, strict=True):
         sentences.append(
-            f"- depth {row['depth']}, {row['network']} minus {row['minus']}: {row['difference']:+.3f} "
+            f"- {_at_in_words(by, row[by])}, {row['network']} minus {row['minus']}: {row['difference']:+.3f} "
             f"({100 * row['interval_level']:.2f}% CI {row['CI low']:+.3f} to {row['CI high']:+.3f}, n = {row['n']}, "
             f"Holm p = {row['p (Holm)']:.3g}): **{outcome}**."
         )

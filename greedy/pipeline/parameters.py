@@ -26,6 +26,7 @@ DATASETS = ("mnist1d", "digits")  # greedy.learning.data.PER_SEED_DATASETS, like
 # typo (n_seeds=1000000000000) is refused at once instead of starting a kernel that never ends.
 MAX_SEEDS = 10_000
 MAX_EPOCHS = 100_000
+MAX_UPDATES = 10_000_000  # Adam updates of one fit
 MAX_LAYERS = 100
 MAX_WIDTH = 4_096
 MAX_POPULATION = 10_000_000
@@ -118,6 +119,8 @@ RANGES: dict[str, Callable[[str, object], object]] = {
     "n_tuning_draws": _count(MAX_SEEDS),
     "pretrained_depths": _depths,
     "n_population": _count(MAX_POPULATION),
+    "updates": _count(MAX_UPDATES),
+    "pretraining_epochs": _count(MAX_EPOCHS),
     "population_draws": _count(MAX_DRAWS),
     "plentiful_from": _count(MAX_LABELS_PER_CLASS),
     "fine_tune_learning_rate": check_positive_float,
