@@ -10,6 +10,7 @@ from greedy.analysis.stats import (
     paired_comparison,
     rate_ci,
     simultaneous_level,
+    slope_over_seeds,
     summarize,
     with_holm,
 )
@@ -145,3 +146,19 @@ def test_holm_direction_is_the_sign_of_each_decided_difference():
     assert list(holm_direction(table)) == [1, -1, 0, 0]  # 0.05 is not below 0.05
     assert list(holm_direction(table, alpha=0.1)) == [1, -1, 1, 0]
     assert list(holm_outcome(table)) == ["ahead", "behind", "no difference detected", "no difference detected"]
+
+
+def test_a_trend_is_the_mean_per_seed_slope_against_log_x_over_the_seeds_with_every_x():
+    rows = [
+        {"seed": seed, "k": k, "gain": 0.1 + (-0.04 + 0.002 * (seed - 1.5)) * np.log10(k) + 0.01 * seed}
+        for seed in range(4)
+        for k in (1, 10, 100)
+    ]
+    rows.append({"seed": 9, "k": 1, "gain": 5.0})  # a seed missing two counts is left out, not guessed
+    trend, p = slope_over_seeds(pd.DataFrame(rows), "gain", "k")
+    assert trend.n == 4 and trend.mean == pytest.approx(-0.04) and p < 1e-3  # slopes -0.043 to -0.037
+    noisy = pd.DataFrame(rows[:-1]).assign(gain=lambda d: d.gain + np.random.default_rng(0).normal(0, 0.01, len(d)))
+    trend, p = slope_over_seeds(noisy, "gain", "k", level=0.99)
+    assert trend.low < -0.04 < trend.high and p < 0.05
+    with pytest.raises(ValueError, match="a trend needs two values of k or more"):
+        slope_over_seeds(pd.DataFrame(rows[:1]), "gain", "k")

@@ -10,7 +10,7 @@ from greedy.analysis.semi_supervised import (
     REGULARIZED,
     against_references,
     comparison_numbers,
-    gain_change,
+    gain_trend,
     gains_verdict,
 )
 from greedy.analysis.stats import holm
@@ -259,28 +259,31 @@ def test_gains_over_label_counts_are_one_holm_family_with_their_glue_numbers():
     assert numbers["d_k3_minus_end_to_end_p_holm"] == table["p (Holm)"].iloc[1]
 
 
-def test_the_gain_change_pairs_the_seeds_that_ran_both_counts():
-    records = _gains_records({"1": 0.1, "all": 0.02}, {"all": 5})
-    change = gain_change(records, "d", "pre", "end_to_end", "1", "all")
-    assert change.difference.n == 5
-    assert change.difference.mean == pytest.approx(-0.08, abs=0.003)
-    assert change.a.mean == pytest.approx(0.02, abs=0.003) and change.b.mean == pytest.approx(0.1, abs=0.003)
+def test_the_gain_trend_uses_every_label_count_and_the_seeds_that_ran_them_all():
+    # The gain falls by 0.05 per tenfold more labels: 1 -> 10 -> 100 per class; "all" is 1,000 per class.
+    records = _gains_records({"1": 0.15, "10": 0.10, "100": 0.05, "all": 0.0}, {"all": 5})
+    trend, p = gain_trend(records, "d", "pre", "end_to_end", every_label=1000.0)
+    assert trend.n == 5 and trend.mean == pytest.approx(-0.05, abs=0.003) and p < 0.001
+    # Two points would miss what the middle does: a gain that rises and falls back has no trend.
+    bump = _gains_records({"1": 0.0, "10": 0.2, "100": 0.0}, {})
+    trend, _ = gain_trend(bump, "d", "pre", "end_to_end", every_label=1000.0)
+    assert trend.low < 0 < trend.high
 
 
 def test_the_gains_verdict_says_what_the_tests_say():
     shrinking = _gains_records({"1": 0.1, "3": 0.05, "all": 0.0}, {})
     table = _gains(shrinking)
-    text = gains_verdict(table, gain_change(shrinking, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
+    text = gains_verdict(table, gain_trend(shrinking, "d", "pre", "end_to_end", 100.0)[0], "d", "D", 0.975)
     assert "ahead with 1 and 3 per class; behind with none; no difference detected with every label" in text
-    assert "largest with 1 per class (+0.1" in text and "it **shrinks**" in text and "every label" in text
+    assert "largest with 1 per class (+0.1" in text and "it **shrinks**" in text and "97.5% interval" in text
     rising = _gains_records({"1": 0.01, "3": 0.05, "all": 0.08}, {})
     table = _gains(rising)
-    text = gains_verdict(table, gain_change(rising, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
+    text = gains_verdict(table, gain_trend(rising, "d", "pre", "end_to_end", 100.0)[0], "d", "D")
     assert "largest with every label" in text and "it **grows**" in text
     level = _gains_records({"1": 0.05, "all": 0.05}, {})
     table = _gains(level)
-    text = gains_verdict(table, gain_change(level, "d", "pre", "end_to_end", "1", "all"), "d", "D", "1", "all")
-    assert "**no change detected**" in text
+    text = gains_verdict(table, gain_trend(level, "d", "pre", "end_to_end", 100.0)[0], "d", "D")
+    assert "**no trend detected**" in text
 
 
 def test_label_counts_read_as_words():

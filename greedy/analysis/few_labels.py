@@ -23,10 +23,9 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from greedy.analysis.families import scored_as
-from greedy.analysis.stats import holm_direction, mean_ci, with_holm
+from greedy.analysis.stats import holm_direction, slope_over_seeds, with_holm
 from greedy.analysis.well_trained import (
     MIN_DEPTH,
     PRETRAINED,
@@ -136,9 +135,10 @@ def few_labels_study(
 
 def gain_trends(records: pd.DataFrame, best: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Whether each pretrained network's gain over the best well-trained network changes with the label
-    count, tested as a trend over every count: per seed, the least-squares slope of the paired difference
-    against log10 of the label count; the slopes' mean over seeds (per tenfold more labels) with its 95%
-    CI and one-sample t-test. The networks' tests are one family, Holm-adjusted (``trend`` in words)."""
+    count, tested as a trend over every count (``stats.slope_over_seeds``): per seed with every count, the
+    least-squares slope of the paired difference against log10 of the label count; the slopes' mean over
+    seeds (per tenfold more labels) with its 95% CI and one-sample t-test. The networks' tests are one
+    family, Holm-adjusted (``trend`` in words)."""
     best_at = dict(zip(best[BY], best.contender, strict=True))
     accuracy = records.pivot_table(index=[BY, "seed"], columns="contender", values="test_accuracy")
     best_accuracy = pd.Series(
@@ -146,16 +146,8 @@ def gain_trends(records: pd.DataFrame, best: pd.DataFrame, alpha: float = 0.05) 
     )
     rows = []
     for key in dict.fromkeys(records[records.kind == "pretrained"].contender):
-        gain = (accuracy[key] - best_accuracy).rename("gain").reset_index().dropna()
-        slopes = [
-            np.polyfit(np.log10(g[BY].astype(float)), g.gain, 1)[0]
-            for _, g in gain.groupby("seed")
-            if g[BY].nunique() > 1
-        ]
-        if len(slopes) < 2:
-            raise ValueError(f"a trend needs two seeds with two label counts or more; {key} has {len(slopes)}")
-        est = mean_ci(slopes)
-        p = float(sps.ttest_1samp(slopes, 0.0).pvalue) if np.std(slopes) > 0 else 1.0
+        gain = (accuracy[key] - best_accuracy).rename("gain").reset_index()
+        est, p = slope_over_seeds(gain, "gain", BY)
         rows.append(
             {
                 "key": f"{key}_trend",

@@ -19,7 +19,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from threadpoolctl import threadpool_limits
 
 from greedy.analysis.glue import keyed_numbers
-from greedy.analysis.stats import Comparison, holm_outcome, paired_comparison, with_holm
+from greedy.analysis.stats import Estimate, holm_outcome, paired_comparison, slope_over_seeds, with_holm
 from greedy.analysis.tables import labels_in_words
 from greedy.learning import jax_engine
 from greedy.learning.config import TrainConfig
@@ -222,40 +222,41 @@ def _counts_in_words(counts: list[object]) -> str:
     return ", and ".join(parts) or "none"
 
 
-def gain_change(
-    records: pd.DataFrame, data: str, pretrained: str, reference: str, fewest: str, most: str
-) -> Comparison:
-    """How pretraining's gain over ``reference`` changes from ``fewest`` labels per class to ``most``: over
-    the seeds that ran both, the gain at ``most`` (``a``) against the gain at ``fewest`` (``b``), paired by
-    seed; its ``difference`` is the change."""
+def gain_trend(
+    records: pd.DataFrame, data: str, pretrained: str, reference: str, every_label: float, level: float = 0.95
+) -> tuple[Estimate, float]:
+    """How pretraining's gain over ``reference`` changes with the label count, as a trend over every count
+    (``stats.slope_over_seeds``): per seed that ran every count, the least-squares slope of the paired gain
+    against log10 of the labels per class, "all" counting as ``every_label`` (the training rows per class).
+    Returns the slopes' mean (the change per tenfold more labels) with its ``level`` interval, and its p."""
     part = records[(records.data == data) & records.method.isin([pretrained, reference])]
     accuracy = part.pivot_table(index=["labeled_per_class", "seed"], columns="method", values="test_accuracy")
     gain = (accuracy[pretrained] - accuracy[reference]).rename("gain").reset_index()
-    return paired_comparison(gain, "gain", "labeled_per_class", most, fewest)
+    gain["per_class"] = [every_label if str(k) == "all" else float(k) for k in gain.labeled_per_class]
+    return slope_over_seeds(gain, "gain", "per_class", level=level)
 
 
-def gains_verdict(table: pd.DataFrame, change: Comparison, data: str, title: str, fewest: str, most: str) -> str:
+def gains_verdict(table: pd.DataFrame, trend: Estimate, data: str, title: str, level: float = 0.95) -> str:
     """Markdown for one data set: where pretraining is ahead of, behind or level with the same network from
     random initialization (``against_references``), where its gain is largest, and whether the gain
-    shrinks from ``fewest`` labels to ``most`` (``gain_change``: its 95% interval excludes zero)."""
+    changes with the label count (``gain_trend``: its ``level`` interval excludes zero)."""
     part = table[table.data == data]
 
     def at(outcome: str) -> str:
         return _counts_in_words(list(part[part.outcome == outcome]["labels per class"]))
 
     largest = part.loc[part.difference.idxmax()]
-    d = change.difference
-    if d.high < 0:
-        trend = "it **shrinks** as labels become plentiful"
-    elif d.low > 0:
-        trend = "it **grows** as labels become plentiful"
+    if trend.high < 0:
+        words = "it **shrinks** as labels become plentiful"
+    elif trend.low > 0:
+        words = "it **grows** as labels become plentiful"
     else:
-        trend = "**no change detected**"
+        words = "**no trend detected**"
     return (
         f"**{title}.** Against the same network trained from random initialization, pretraining is ahead with "
         f"{at('ahead')}; behind with {at('behind')}; no difference detected with {at('no difference detected')} "
         f"(Holm-adjusted over the chapter's {len(table)} tests of this kind). The gain is largest with "
-        f"{labels_in_words(largest['labels per class'])} ({largest.difference:+.3f}). From "
-        f"{labels_in_words(fewest)} to {labels_in_words(most)} it changes by {d.mean:+.3f} ({d.low:+.3f} to "
-        f"{d.high:+.3f}, 95% interval over the {d.n} seeds that ran both): {trend}."
+        f"{labels_in_words(largest['labels per class'])} ({largest.difference:+.3f}). Over every label count, "
+        f"per tenfold more labels it changes by {trend.mean:+.3f} ({100 * level:g}% interval {trend.low:+.3f} to "
+        f"{trend.high:+.3f}, over the {trend.n} seeds that ran every count): {words}."
     )

@@ -121,6 +121,23 @@ def paired_comparison(
     return Comparison(mean_ci(joined["a"], level), mean_ci(joined["b"], level), mean_ci(diff, level), p)
 
 
+def slope_over_seeds(
+    df: pd.DataFrame, value: str, x: str, on: str = "seed", level: float = 0.95
+) -> tuple[Estimate, float]:
+    """A trend of ``value`` over every value of ``x`` (all points, not two): per ``on`` (the seed) that
+    has every ``x``, the least-squares slope of ``value`` against log10 of ``x`` (the change per tenfold
+    ``x``); the slopes' mean over seeds with its t confidence interval, and the one-sample t-test's p."""
+    table = df.pivot(index=on, columns=x, values=value).dropna()
+    if table.shape[1] < 2 or len(table) < 2:
+        raise ValueError(
+            f"a trend needs two values of {x} or more, each at two {on}s or more; got {table.shape[1]} values "
+            f"at {len(table)} {on}s with every one"
+        )
+    slopes = np.polyfit(np.log10(table.columns.to_numpy(dtype=float)), table.to_numpy().T, 1)[0]
+    p = float(sps.ttest_1samp(slopes, 0.0).pvalue) if slopes.std() > 0 else (1.0 if slopes.mean() == 0 else 0.0)
+    return mean_ci(slopes, level), p
+
+
 def rate_ci(successes: int, n: int, level: float = 0.95) -> Estimate:
     """A proportion with its Wilson score interval (e.g. the share of seeds that diverge)."""
     if n <= 0:
