@@ -35,6 +35,7 @@ MODULES: dict[str, list[str]] = {
     "greedy/analysis/diagnostics.py": ["tests/test_guards.py", "tests/test_studies.py"],
     "greedy/learning/tuning.py": ["tests/test_guards.py", "tests/test_families.py", "tests/test_tuning.py"],
     "greedy/analysis/well_trained.py": ["tests/test_well_trained.py"],
+    "greedy/analysis/few_labels.py": ["tests/test_few_labels.py"],
     "greedy/analysis/summary.py": ["tests/test_summary.py"],
     "greedy/analysis/tables.py": ["tests/test_tables.py"],
     "greedy/learning/held_out.py": ["tests/test_held_out.py"],

@@ -33,6 +33,13 @@ def test_well_trained_rows_take_the_best_network_by_validation_not_by_test():
     [row] = summary.well_trained_rows(records, tuning)
     assert row["against"] == "best well-trained network (ReLU MLP + batch norm)"
     assert row["difference"] == pytest.approx(-0.05, abs=0.02) and row["depth"] == 4
+    # With few labels the best network is chosen per label count, and the row names its labels.
+    per_count = records.assign(labeled_per_class=10)
+    [row] = summary.well_trained_rows(
+        per_count, tuning.assign(labeled_per_class=10), chapter="well_trained_few_labels", by="labeled_per_class"
+    )
+    assert row["chapter"] == "well_trained_few_labels" and row["labels"] == "10 per class" and row["depth"] == 4
+    assert row["against"] == "best well-trained network (ReLU MLP + batch norm)"
 
 
 def test_families_rows_take_the_better_budget_by_validation():
@@ -151,6 +158,7 @@ def _claims_table(**changes) -> pd.DataFrame:
         ("fair_comparison", "blobs", "sigmoid", summary.BLOBS_AGAINST["end_to_end"], "helps", 0.82, 0.64),
         ("fair_comparison", "blobs", "sigmoid", summary.BLOBS_AGAINST["batch_norm"], "hurts", 0.816, 0.819),
         ("fair_comparison", "blobs", "ReLU", summary.BLOBS_AGAINST["residual"], "helps", 0.81, 0.80),
+        ("well_trained_few_labels", "MNIST-1D", "ReLU", "best well-trained network", "hurts", 0.30, 0.34),
     ]
     table = pd.DataFrame(rows, columns=["chapter", "data", "activation", "against", "verdict", "a", "b"])
     for index, values in changes.items():
@@ -182,6 +190,11 @@ def test_the_short_answers_claims_are_checked_against_the_numbers():
     assert summary.broken_claims(_claims_table(row5={"verdict": "no difference detected"})) == [
         "on the blobs, supervised greedy beats the same sigmoid network trained end to end"
     ]
+    assert summary.broken_claims(_claims_table(row8={"verdict": "helps"})) == [
+        "on MNIST-1D with 1 to 100 labels per class, pretraining is never ahead of the best well-trained network",
+        "against batch normalization, the best well-trained network or label spreading, pretraining is never ahead",
+    ]
+    assert summary.broken_claims(_claims_table(row8={"verdict": "no difference detected"})) == []
     assert summary.broken_claims(_claims_table(row6={"verdict": "helps"})) == [
         "on the blobs, supervised greedy never beats batch normalization",
         "against batch normalization, the best well-trained network or label spreading, pretraining is never ahead",
