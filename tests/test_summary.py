@@ -199,3 +199,14 @@ def test_the_short_answers_claims_are_checked_against_the_numbers():
         "on the blobs, supervised greedy never beats batch normalization",
         "against batch normalization, the best well-trained network or label spreading, pretraining is never ahead",
     ]
+
+
+def test_summary_numbers_count_each_chapters_rows_and_the_largest_gap_behind():
+    table = _claims_table().assign(difference=[-0.06, 0.09, 0.0, 0.01, -0.1, 0.18, -0.003, 0.01, -0.04])
+    table["against"] = table.against.astype(str)
+    numbers = summary.summary_numbers(table)
+    assert numbers["n_rows"] == numbers["all_rows"] == 9
+    assert numbers["families_rows"] == 3 and numbers["families_helps"] == 2
+    assert numbers["well_trained_few_labels_rows"] == 1 and numbers["well_trained_few_labels_hurts"] == 1
+    assert numbers["well_trained_few_labels_most_behind"] == pytest.approx(0.04)
+    assert numbers["well_trained_most_behind"] == pytest.approx(0.06)

@@ -188,6 +188,7 @@ def summary_numbers(table: pd.DataFrame) -> dict[str, float]:
     numbers: dict[str, float] = {"n_rows": len(table)}
     counts = verdict_counts(table)
     for chapter, row in counts.iterrows():
+        numbers[f"{chapter}_rows"] = int(row.sum())
         for verdict, n in row.items():
             numbers[f"{chapter}_{verdict.replace(' ', '_')}"] = int(n)
     well = _rows_of(table, "well_trained")
