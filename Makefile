@@ -70,6 +70,9 @@ unit: setup
 # side (balanced by their last run times: `greedy partition`), each group's kernels on a core of
 # their own as the study's workers are (two notebooks sharing both cores ran slower).
 NBVAL_PARTS ?= $(shell nproc 2>/dev/null || echo 1)
+# A cell may run long: the few-labels chapter's study is one cell of about an hour on one core
+# (nbval's default of 2,000 s stops it half-way).
+NBVAL_CELL_TIMEOUT ?= 7200
 nbval: setup
 	@scratch=$$(mktemp -d) && cp $(NOTEBOOKS) $$scratch/ && mkdir $$scratch/results && \
 	  cp book/results/*.csv $$scratch/results/ && \
@@ -79,7 +82,7 @@ nbval: setup
 	    i=$$((i + 1)); echo "nbval part $$i (cores $$cores): $$notebooks"; \
 	    ( if [ -n "$(GREEDY_JAX_CACHE)" ] && [ -n "$$pin" ]; then \
 	        export JAX_COMPILATION_CACHE_DIR="$(GREEDY_JAX_CACHE)/cores-$$(echo $$cores | awk -F, '{print NF}')"; fi; \
-	      $${pin:+taskset -c $$cores} $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	      $${pin:+taskset -c $$cores} $(abspath $(BIN))/pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) \
 	        --nbval-sanitize-with $(CURDIR)/tests/nbval_sanitize.cfg $$notebooks > part-$$i.log 2>&1 ) & \
 	    pids="$$pids $$!"; \
 	  done < parts; \
