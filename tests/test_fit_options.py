@@ -399,3 +399,31 @@ def test_a_shared_pretraining_serves_every_label_count_unchanged(blob_data):
         reused = to_frame(autoencoder_greedy(parts, config, range(3), fine_tune="last", pretrained=shared))[numbers]
         assert reused.equals(alone), k
         assert len(shared) == 2  # one entry per stage, made by the first label count
+
+
+def test_runs_that_differ_only_in_settings_no_stage_reads_share_their_stages(blob_data):
+    """Fine-tuning and probe settings and the stack's depth do not change a learned stage: runs that
+    differ only in them learn each stage once, with the same records as alone; a stage setting does."""
+    from dataclasses import fields
+
+    from greedy.learning.data import standardized
+    from greedy.learning.jax_engine import PretrainedStages, autoencoder_greedy
+    from greedy.learning.jax_engine.reuse import NOT_READ_BY_STAGES
+
+    assert set(NOT_READ_BY_STAGES) <= {f.name for f in fields(TrainConfig)}
+    data = standardized(blob_data)
+    base = TrainConfig(n_added_layers=1, epochs=5, head_epochs=5, fine_tune_epochs=5)
+    numbers = ["depth", "train_accuracy", "test_accuracy", "final_loss", "train_mse", "test_mse", "status"]
+    shared = PretrainedStages()
+    variants = [
+        (base, 2),
+        (base.with_(fine_tune_learning_rate=0.01), 2),
+        (base.with_(head_epochs=7, fine_tune_epochs=3), 2),
+        (base.with_(n_added_layers=2), 3),  # the deeper stack learns its third stage only
+        (base.with_(learning_rate=0.02), 5),  # another pretraining rate: stages of its own
+    ]
+    for config, cached in variants:
+        alone = to_frame(autoencoder_greedy(data, config, range(2), fine_tune="last"))[numbers]
+        reused = to_frame(autoencoder_greedy(data, config, range(2), fine_tune="last", pretrained=shared))[numbers]
+        assert reused.equals(alone), config
+        assert len(shared) == cached, config

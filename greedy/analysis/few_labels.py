@@ -29,8 +29,10 @@ from greedy.analysis.stats import holm_direction, slope_over_seeds, with_holm
 from greedy.analysis.well_trained import (
     MIN_DEPTH,
     PRETRAINED,
+    UNSUPERVISED,
     WELL_TRAINED,
     recipe,
+    sharing_stages,
     tuned_pretrained,
     tuned_well_trained,
 )
@@ -44,9 +46,6 @@ from greedy.learning.stages import check_depths
 
 BY = "labeled_per_class"
 TUNING_FRACTION = 0.2  # of a tuning draw's training rows held out to score on: tune_extending's default
-# The pretrained networks whose greedy stages learn from inputs alone (every training input, labeled or
-# not); the other stages, heads, fine-tuning and every network without pretraining learn from the labels.
-UNSUPERVISED = frozenset(key for key, method in PRETRAINED.items() if method.run is jax_engine.autoencoder_greedy)
 # What a Holm-decided trend of pretraining's gain over label counts says.
 TRENDS = {1: "grows with more labels", -1: "shrinks with more labels", 0: "no trend detected"}
 
@@ -113,18 +112,22 @@ def few_labels_study(
     kept = [tuning_split(d, TUNING_FRACTION, random_state=s) for d, s in zip(tuning, tuning_seeds, strict=True)]
     counts = _check_label_counts(labeled_per_class, evaluation + kept)
     frames, tables = [], []
+    arms: list[tuple[str, dict[str, Method], Callable]] = [
+        ("well-trained", WELL_TRAINED, tuned_well_trained),
+        ("pretrained", PRETRAINED, tuned_pretrained),
+    ]
+    # Autoencoder stages learn from every training input, whatever k: each is learned once for all counts.
+    stages = jax_engine.PretrainedStages()
     for k in counts:
         epochs = epochs_for(k * evaluation[0].n_classes, updates, config.batch_size)
         labeled = config.with_(head_epochs=epochs, fine_tune_epochs=epochs)
-        arms: list[tuple[str, dict[str, Method], Callable]] = [
-            ("well-trained", WELL_TRAINED, tuned_well_trained),
-            ("pretrained", PRETRAINED, tuned_pretrained),
-        ]
         for kind, methods, tuned in arms:
             for key, method in methods.items():
                 if depth < MIN_DEPTH.get(key, 2):
                     continue
+                # The autoencoder stages keep their epochs over every training input; the rest learn from labels.
                 at = labeled if key in UNSUPERVISED else labeled.with_(epochs=epochs)
+                method = sharing_stages(method, stages) if key in UNSUPERVISED else method
                 records, table = tuned(at_labels(method, k), evaluation, seeds, tuning, tuning_seeds, at, depth)
                 tag = {"contender": key, "kind": kind, BY: k}
                 frames.append(records.assign(label=method.label, **tag))

@@ -59,6 +59,8 @@ PRETRAINED = {
     key: replace(FAMILIES[key], label=f"{FAMILIES[key].label} + fine-tuning")
     for key in ("supervised", "autoencoder", "denoising", "stacked_denoising")
 }
+# The pretrained networks whose greedy stages learn from inputs alone, not the labels.
+UNSUPERVISED = frozenset(key for key, method in PRETRAINED.items() if method.run is jax_engine.autoencoder_greedy)
 # A residual connection needs a hidden layer below of the same width: at depth 2 the residual network
 # would be the plain one, so it starts at depth 3.
 MIN_DEPTH = {"residual": 3}
@@ -73,6 +75,12 @@ def recipe(width: int, epochs: int) -> TrainConfig:
         width=width, activation="relu", initializer="he_uniform", optimizer="adam", batch_size=100,
         epochs=epochs, head_epochs=epochs, fine_tune_epochs=epochs,
     )  # fmt: skip
+
+
+def sharing_stages(method: Method, stages: jax_engine.PretrainedStages) -> Method:
+    """``method`` (an unsupervised greedy one) learning each stage once across every run given the same
+    ``stages``: tuning points that differ only in the fine-tuning rate, depths, label counts. Records unchanged."""
+    return replace(method, options={**method.options, "pretrained": stages})
 
 
 def tuned_well_trained(family, evaluation, seeds, tuning, tuning_seeds, config, depth):
@@ -141,8 +149,10 @@ def well_trained_study(
         ("well-trained", WELL_TRAINED, depths, tuned_well_trained),
         ("pretrained", PRETRAINED, pretrained_depths, tuned_pretrained),
     ]
+    stages = jax_engine.PretrainedStages()
     for kind, families, at, run in arms:
         for key, family in families.items():
+            family = sharing_stages(family, stages) if key in UNSUPERVISED else family
             for depth in [d for d in at if d >= MIN_DEPTH.get(key, 2)]:
                 records, table = run(family, evaluation, seeds, tuning, tuning_seeds, config, depth)
                 frames.append(records.assign(contender=key, kind=kind, label=family.label))

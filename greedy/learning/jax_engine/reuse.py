@@ -11,6 +11,11 @@ import numpy as np
 from greedy.learning.config import TrainConfig
 from greedy.learning.jax_engine.seeds import SeedChunk
 
+# Settings no unsupervised stage reads: the probe head's and fine-tuning's, and how many stages follow.
+# Runs that differ only in these learn identical stages, so they share them (a stack tuned over
+# fine-tuning rates, or fine-tuned at several label counts, learns each stage once).
+NOT_READ_BY_STAGES = ("head_epochs", "fine_tune_learning_rate", "fine_tune_epochs", "n_added_layers")
+
 
 @dataclass(frozen=True)
 class LearnedLayer:
@@ -25,8 +30,9 @@ class LearnedLayer:
 
 
 class PretrainedStages:
-    """Unsupervised stages already learned, each kept under what it depends on: the method, its
-    settings and options, the seeds and the exact pretraining inputs, and the stage's index.
+    """Unsupervised stages already learned, each kept under what it depends on: the method, the settings
+    a stage reads (not ``NOT_READ_BY_STAGES``) and its options, the seeds and the exact pretraining
+    inputs, and the stage's index.
 
     The labels play no part in an unsupervised stage, so stacks probed and fine-tuned with different
     labeled subsets (``with_labeled_per_class`` keeps the pretraining rows' order) learn each stage
@@ -52,7 +58,8 @@ class PretrainedStages:
         x = np.asarray(chunk.arrays.x_pretrain)
         digest = hashlib.blake2b(x.tobytes(), digest_size=16).hexdigest()
         options = repr(getattr(learn_layer, "keywords", None))
-        return (method, repr(config), options, tuple(chunk.seeds), x.shape, str(x.dtype), digest)
+        read = repr(sorted((name, value) for name, value in vars(config).items() if name not in NOT_READ_BY_STAGES))
+        return (method, read, options, tuple(chunk.seeds), x.shape, str(x.dtype), digest)
 
     def learned(self, run_key: tuple, stage: int, learn: Callable[[], LearnedLayer]) -> LearnedLayer:
         """The stage learned before under this run's key, or ``learn()`` now and kept."""
