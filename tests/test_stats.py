@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import t as student
 
 from greedy.analysis.stats import (
     holm,
@@ -9,6 +10,7 @@ from greedy.analysis.stats import (
     mean_ci,
     paired_comparison,
     rate_ci,
+    seed_summary,
     simultaneous_level,
     slope_over_seeds,
     summarize,
@@ -76,6 +78,15 @@ def test_rate_ci_wilson():
     assert e.mean == 0.2 and 0.05 < e.low < 0.06 and 0.50 < e.high < 0.52
 
 
+def test_the_wilson_interval_solves_its_quadratic_away_from_one_half():
+    # The bounds are the two roots in pi of (p - pi)^2 = z^2 pi (1 - pi) / n, found here by numpy.
+    for successes, n in ((1, 20), (17, 20), (3, 7)):
+        p, z = successes / n, 1.959963984540054
+        roots = sorted(np.roots([1 + z**2 / n, -(2 * p + z**2 / n), p**2]).real)
+        e = rate_ci(successes, n)
+        assert (e.low, e.high) == pytest.approx(roots, abs=1e-12)
+
+
 def test_a_rate_over_no_trials_is_refused_by_name():
     for n in (0, -3):  # zero trials would divide by zero: the error names the parameter first
         with pytest.raises(ValueError, match="n must be >= 1"):
@@ -93,6 +104,21 @@ def test_a_comparison_as_a_table_row():
 def test_an_estimate_of_nothing_counts_no_values():
     empty = mean_ci([np.nan, np.inf])
     assert empty.n == 0 and np.isnan(empty.mean) and np.isnan(empty.low)
+    one = mean_ci([0.7, np.nan])  # one value: its mean, and no interval
+    assert one.n == 1 and one.mean == 0.7 and np.isnan(one.low) and np.isnan(one.high)
+
+
+def test_a_seed_summary_counts_the_diverged_seeds():
+    group = pd.DataFrame(
+        {
+            "status": ["ok", "diverged", "ok", "ok"],
+            "test_accuracy": [0.5, np.nan, 0.7, 0.9],
+            "train_accuracy": [0.6, np.nan, 0.8, 1.0],
+        }
+    )
+    row = seed_summary(group, "test_accuracy")
+    assert row["n"] == 4 and row["diverged"] == 1 and row["mean"] == pytest.approx(0.7)
+    assert row["train accuracy"] == pytest.approx(0.8)
 
 
 def test_paired_differences_without_spread_have_p_one_when_zero_and_zero_otherwise():
@@ -162,3 +188,23 @@ def test_a_trend_is_the_mean_per_seed_slope_against_log_x_over_the_seeds_with_ev
     assert trend.low < -0.04 < trend.high and p < 0.05
     with pytest.raises(ValueError, match="a trend needs two values of k or more"):
         slope_over_seeds(pd.DataFrame(rows[:1]), "gain", "k")
+    one_count = pd.DataFrame([r for r in rows[:-1] if r["k"] == 10])  # four seeds, one count: no slope
+    with pytest.raises(ValueError, match="a trend needs two values of k or more"):
+        slope_over_seeds(one_count, "gain", "k")
+
+
+def test_a_trends_p_value_is_the_t_test_of_the_per_seed_slopes():
+    rng = np.random.default_rng(1)
+    log_k = np.log10([1.0, 10.0, 100.0])
+    gains = {seed: 0.2 - 0.01 * log_k + rng.normal(0, 0.02, 3) for seed in range(6)}
+    frame = pd.DataFrame(
+        [{"seed": s, "k": k, "gain": g} for s, row in gains.items() for k, g in zip((1, 10, 100), row, strict=True)]
+    )
+    # Each seed's least-squares slope by its closed form: covariance over variance of log10 k.
+    slopes = [
+        np.sum((log_k - log_k.mean()) * (g - g.mean())) / np.sum((log_k - log_k.mean()) ** 2) for g in gains.values()
+    ]
+    trend, p = slope_over_seeds(frame, "gain", "k")
+    assert trend.mean == pytest.approx(np.mean(slopes)) and trend.n == 6
+    t = np.mean(slopes) / (np.std(slopes, ddof=1) / np.sqrt(6))
+    assert p == pytest.approx(2 * student.sf(abs(t), 5))
