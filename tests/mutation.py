@@ -64,7 +64,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_jax_engine.py",
         "tests/test_fit_options.py",
     ],
-    "greedy/learning/jax_engine/reuse.py": ["tests/test_trained.py"],
+    "greedy/learning/jax_engine/reuse.py": ["tests/test_trained.py", "tests/test_fit_options.py"],
     "greedy/learning/jax_engine/keys.py": ["tests/test_keys.py"],
     "greedy/learning/jax_engine/rbm.py": ["tests/test_rbm.py"],
     "greedy/learning/jax_engine/programs.py": ["tests/test_programs.py"],

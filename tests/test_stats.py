@@ -155,6 +155,8 @@ def test_holm_refuses_what_is_not_a_p_value():
     for bad in ([0.1, np.nan], [1.2], [[0.1, 0.2]]):
         with pytest.raises(ValueError, match="p_values"):
             holm(bad)
+    with pytest.raises(ValueError, match=r"got \[1\.5\]"):  # the error names the bad values only; 0 and 1 are p-values
+        holm([0.0, 0.5, 1.0, 1.5])
 
 
 def test_a_family_of_comparisons_gets_holm_p_values_and_simultaneous_intervals():
