@@ -92,6 +92,10 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "families_rows' `group.family == reference` -> `<=`: the extra rows (other networks without pretraining) "
         "are never read, since paired_comparison keeps only the rows of the two families it compares"
     ),
+    ("greedy/learning/data/splits.py", "core/NumberReplacer", 5): (
+        "_stratified_hold_out's `0 < fraction < 1` -> `-1 < fraction < 1`: check_positive_float just before "
+        "refuses every fraction <= 0 with its own error, so the lower bound is never what decides"
+    ),
     ("greedy/learning/held_out.py", "core/ReplaceComparisonOperator_Eq_GtE", 0): (
         "evaluation_and_tuning's `name == 'mnist1d'` -> `>=`: check_choice admits only 'mnist1d' and 'digits', "
         "and 'digits' < 'mnist1d'"

@@ -51,6 +51,27 @@ def test_labeled_split_keeps_k_per_class_and_the_rest_unlabeled():
     assert with_labeled_per_class(d, None) is d
 
 
+def test_a_class_can_be_labeled_whole_and_unseeded_splits_use_the_documented_defaults():
+    from greedy.learning.data import tuning_split
+
+    d = digits()
+    smallest = int(np.bincount(d.y_train).min())
+    whole = with_labeled_per_class(d, smallest)  # every row of the smallest class: none drawn twice
+    assert np.all(np.bincount(whole.y_train) == smallest)
+    assert len(whole.x_train) + len(whole.x_unlabeled) == len(d.x_train)
+    # A call without a seed is the call with seed 0 (and a fifth held out): notebooks that omit them reproduce.
+    for default, explicit in (
+        (with_labeled_per_class(d, 3), with_labeled_per_class(d, 3, random_state=0)),
+        (with_validation(d), with_validation(d, 0.2, random_state=0)),
+        (tuning_split(d), tuning_split(d, 0.2, random_state=0)),
+    ):
+        np.testing.assert_array_equal(default.x_train, explicit.x_train)
+        np.testing.assert_array_equal(default.y_train, explicit.y_train)
+    assert not np.array_equal(
+        with_labeled_per_class(d, 3, random_state=1).x_train, with_labeled_per_class(d, 3).x_train
+    )
+
+
 def test_pretraining_rows_keep_their_order_whatever_the_label_count():
     d = digits()
     for k in (1, 10):
