@@ -92,6 +92,14 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "families_rows' `group.family == reference` -> `<=`: the extra rows (other networks without pretraining) "
         "are never read, since paired_comparison keeps only the rows of the two families it compares"
     ),
+    ("greedy/learning/data/dataset.py", "core/ReplaceComparisonOperator_Eq_LtE", 4): (
+        "_check_xy's `y.dtype.kind == 'O'` -> `<= 'O'` before the missing-label scan: the only other kind "
+        "that sorts before 'O' is 'M' (datetime64), whose values are never None nor a float, so the scan finds nothing"
+    ),
+    ("greedy/learning/data/dataset.py", "core/NumberReplacer", 3): (
+        "x_pretrain's `len(self.x_unlabeled) == 0` -> `== -1`: with no unlabeled rows the concatenation "
+        "returns x_train's values unchanged (a copy of them instead of the array itself)"
+    ),
     ("greedy/learning/data/splits.py", "core/NumberReplacer", 5): (
         "_stratified_hold_out's `0 < fraction < 1` -> `-1 < fraction < 1`: check_positive_float just before "
         "refuses every fraction <= 0 with its own error, so the lower bound is never what decides"

@@ -107,6 +107,29 @@ def test_user_data_that_would_train_wrongly_is_refused(x, y, message):
         from_arrays(x, y, [[0.0, 0.0], [1.0, 1.0]], [0, 1] if not isinstance(y[0], str) else ["a", "a"])
 
 
+@pytest.mark.parametrize(
+    ("x", "y", "message"),
+    [
+        (np.zeros((2, 0)), [0, 1], "X_train must be a non-empty 2-D array"),
+        ([[0.0, 1.0], [1.0, 0.0]], [[0], [1]], "y_train must be a 1-D array"),
+    ],
+)
+def test_user_data_of_the_wrong_shape_is_refused(x, y, message):
+    with pytest.raises(ValueError, match=message):
+        from_arrays(x, y, [[0.0, 0.0], [1.0, 1.0]], [0, 1])
+
+
+def test_user_labels_of_one_kind_are_accepted_as_given():
+    x = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    whole_floats = from_arrays(x, [0.0, 1.0, 2.0], x, [2.0, 1.0, 0.0])  # whole numbers stored as floats
+    assert whole_floats.n_classes == 3
+    # Strings in an object array (as a pandas column holds them), and a test split that lacks a class.
+    strings = from_arrays(
+        x, np.array(["cat", "dog", "eel"], dtype=object), x[:2], np.array(["dog", "dog"], dtype=object)
+    )
+    assert strings.n_classes == 3 and len(strings.y_test) == 2
+
+
 def test_labeled_subset_of_something_not_a_dataset_names_data():
     with pytest.raises(ValueError, match="data must be a greedy.Dataset"):
         with_labeled_per_class(None, 3)
