@@ -15,6 +15,7 @@ from greedy.learning.config import TrainConfig
 from greedy.learning.data import Dataset, blobs
 from greedy.learning.records import to_frame
 from greedy.pipeline import compile_cache
+from greedy.pipeline.targets import TINY_NETWORKS
 
 
 def numpy_sgd_fit(data: Dataset, config: TrainConfig, seed: int = 0) -> float:
@@ -83,6 +84,8 @@ def fast_only(seed_counts: list[int], quick: bool = False) -> int:
             f"  {seeds:6d} seeds: {total:8.3f} s for {seeds * (config.n_added_layers + 1)} fits, "
             f"{per_fit * 1e3:8.4f} ms per fit"
         )
+        if seeds == 30 and not quick:
+            print(f"  {TINY_NETWORKS.verdict(per_fit * 1e3)}")
     return 0
 
 
@@ -126,6 +129,8 @@ def main(seeds: int = 30, quick: bool = False) -> int:
     print(f"  fast engine, warm: {multi:.2f} s total, {per_fit * 1e3:.1f} ms per fit")
     print(f"  hand NumPy SGD loop: {numpy_fit * 1e3:.1f} ms per fit (base network, best of 3)")
     print(f"  ratio NumPy / fast engine per fit: {numpy_fit / per_fit:.1f}")
+    if seeds == 30 and not quick:
+        print(f"  {TINY_NETWORKS.verdict(per_fit * 1e3)}")
     return 0
 
 
