@@ -58,7 +58,12 @@ MODULES: dict[str, list[str]] = {
         "tests/test_guards.py",
         "tests/test_jax_engine.py",
     ],
-    "greedy/learning/jax_engine/unsupervised.py": ["tests/test_guards.py", "tests/test_jax_engine.py"],
+    "greedy/learning/jax_engine/unsupervised.py": [
+        "tests/test_guards.py",
+        "tests/test_jax_engine.py",
+        "tests/test_fit_options.py",
+        "tests/test_rbm.py",
+    ],
     "greedy/learning/jax_engine/baseline.py": [
         "tests/test_trained.py",
         "tests/test_jax_engine.py",

@@ -229,13 +229,14 @@ def test_the_keras_engine_refuses_corruption_before_any_work(blob_data):
 
 def test_reviving_dead_units_replaces_exactly_the_dead_ones(blob_data):
     """With revive_dead_units, a stage's units dead on the pretraining inputs are fresh units in the
-    stack the next stage trains on; live units keep their trained weights; the stage itself is kept as trained."""
+    stack the next stage trains on; live units keep their trained weights; the stage itself is kept as trained.
+    Two added layers: the second revival must feed the third stage the revived second layer's output."""
     from greedy.learning import keras_engine
     from greedy.learning.jax_engine import autoencoder_greedy
     from greedy.learning.jax_engine.keys import KeyPurpose, purpose_keys
     from greedy.learning.jax_engine.network import init_batch
 
-    config = TrainConfig(epochs=30, head_epochs=5, n_added_layers=1)
+    config = TrainConfig(epochs=30, head_epochs=5, n_added_layers=2)
     plain = autoencoder_greedy(blob_data, config, range(6), keep_networks=True)
     revived = autoencoder_greedy(blob_data, config.with_(revive_dead_units=True), range(6), keep_networks=True)
     plain_kept, revived_kept = plain.networks["autoencoder_greedy"], revived.networks["autoencoder_greedy"]

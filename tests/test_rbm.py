@@ -209,6 +209,30 @@ def test_rbm_greedy_stack_is_the_trained_rbms():
         np.testing.assert_allclose(layer.bias, np.asarray(direct[2][s]), rtol=1e-5, atol=1e-6)
 
 
+def test_only_the_first_rbm_has_gaussian_visible_units():
+    """With visible="gaussian", stage 0 is a Gaussian-Bernoulli RBM on the standardized inputs and stage 1 a
+    Bernoulli RBM on stage 0's hidden probabilities (which lie in [0, 1]), each trained directly here."""
+    data = standardized(from_arrays(*_digits(), name="digits"))
+    config = SIGMOID.with_(learning_rate=0.003)
+    kept = rbm_greedy(data, config, range(2), visible="gaussian", keep_networks=True).networks["rbm_greedy"]
+    keys, x = _keys(2), jnp.asarray(data.x_pretrain)
+    settings = {"learning_rate": 0.003, "momentum": 0.9, "epochs": 5, "batch_size": 32}
+    first, _ = rbm.train_rbm(
+        rbm.init_rbm(purpose_keys(keys, 0, KeyPurpose.NEW_LAYER_INIT), 64, 8),
+        x, purpose_keys(keys, 0, KeyPurpose.FIT), visible="gaussian", **settings,
+    )  # fmt: skip
+    below = jax.vmap(rbm.hidden_probabilities, in_axes=(0, None))(first, x)  # (seed, rows, 8), per seed
+    second, _ = rbm.train_rbm(
+        rbm.init_rbm(purpose_keys(keys, 1, KeyPurpose.NEW_LAYER_INIT), 8, 8),
+        below, purpose_keys(keys, 1, KeyPurpose.FIT), visible="bernoulli", **settings,
+    )  # fmt: skip
+    for s in range(2):
+        for stage, direct in ((0, first), (1, second)):
+            layer = kept[3][s][stage]
+            np.testing.assert_allclose(layer.kernel, np.asarray(direct[0][s]), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(layer.bias, np.asarray(direct[2][s]), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "config", "message"),
     [
@@ -229,6 +253,11 @@ def test_bernoulli_units_refuse_inputs_outside_the_unit_interval():
     data = standardized(from_arrays(*_digits(), name="digits"))
     with pytest.raises(ValueError, match=r"visible='bernoulli' models inputs in \[0, 1\].*visible='gaussian'"):
         rbm_greedy(data, SIGMOID, range(2))
+    x, y, xt, yt = _digits()
+    for low, high in ((-0.5, 0.5), (0.0, 2.0)):  # below the interval only, and above it only
+        outside = from_arrays(low + (high - low) * x / 16, y, xt / 16, yt)
+        with pytest.raises(ValueError, match=r"visible='bernoulli' models inputs in \[0, 1\]"):
+            rbm_greedy(outside, SIGMOID, range(2))
     assert to_frame(rbm_greedy(data, SIGMOID.with_(learning_rate=0.003), range(2), visible="gaussian")).shape[0] == 4
 
 
