@@ -105,6 +105,14 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "x_pretrain's `len(self.x_unlabeled) == 0` -> `== -1`: with no unlabeled rows the concatenation "
         "returns x_train's values unchanged (a copy of them instead of the array itself)"
     ),
+    ("greedy/learning/tuning.py", "core/ReplaceComparisonOperator_Eq_GtE", 6): (
+        "tune_extending's `step[side] == max_extensions` -> `>=`: a step starts at 0 and grows by one, breaking "
+        "when it equals max_extensions (>= 0), so it never exceeds it"
+    ),
+    ("greedy/learning/tuning.py", "core/ReplaceComparisonOperator_Eq_Is", 5): (
+        "tune_extending's `step[side] == max_extensions` -> `is`: both are ints below 257, which CPython keeps "
+        "one object each of, so identity is equality for any grid extended fewer than 257 times"
+    ),
     ("greedy/learning/data/splits.py", "core/NumberReplacer", 5): (
         "_stratified_hold_out's `0 < fraction < 1` -> `-1 < fraction < 1`: check_positive_float just before "
         "refuses every fraction <= 0 with its own error, so the lower bound is never what decides"
