@@ -90,7 +90,7 @@ def report(quick: bool = False) -> dict[str, float]:
         )
         out[f"fit_gflops_{width}"] = achieved
     out.update(pinned_report(widths, seeds, epochs, n=n))
-    if not quick and "pinned_fit_gflops_64" in out:  # the study's way of running: one pinned process per core
+    if not quick and f"pinned_fit_gflops_{widths[0]}" in out:  # the study's way of running: one pinned process per core
         lowest = min(out[f"pinned_fit_gflops_{w}"] / out[f"pinned_matmul_gflops_{w}"] for w in widths)
         print(f"  {MNIST_SIZED.verdict(100 * lowest)}")
     if not quick:
