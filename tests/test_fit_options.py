@@ -163,6 +163,7 @@ def test_standard_initialization_limit():
     w, _ = init_batch(jax.random.split(jax.random.PRNGKey(0), 2), 25, 400, "standard_uniform")
     assert float(jnp.abs(w).max()) <= 1 / 5 + 1e-7
     assert float(jnp.abs(w).max()) > 0.19  # the limit is reached, not a smaller one
+    assert float(w.min()) < -0.19 and float(w.max()) > 0.19  # on both sides of zero
 
 
 @pytest.mark.parametrize("architecture", ["plain", "batch_norm"])
@@ -358,8 +359,13 @@ def test_early_stopping_and_weight_decay_take_the_reference_steps():
     batched = jax.tree_util.tree_map(lambda a: a[None], params)
     fit = dict(activation="tanh", loss="ce", learning_rate=lr, momentum=0.0, epochs=epochs, batch_size=24)
     keys = jax.random.PRNGKey(0)[None]
-    stopped, _ = train(batched, x, y, keys, **fit, weight_decay=0.01, validation=(x_val[None], y_val[None]))
-    last, _ = train(batched, x, y, keys, **fit, weight_decay=0.01)
+    validation = (x_val[None], y_val[None])
+    stopped, stopped_losses = train(batched, x, y, keys, **fit, weight_decay=0.01, validation=validation)
+    last, losses = train(batched, x, y, keys, **fit, weight_decay=0.01)
+    # Each epoch's loss is the (full) batch's loss before its step; early stopping does not change the path.
+    before_each_step = [float(loss(p)) for p in [params, *path[:-1]]]
+    np.testing.assert_allclose(losses[0], before_each_step, rtol=1e-4)
+    np.testing.assert_allclose(stopped_losses[0], before_each_step, rtol=1e-4)
     leaves = jax.tree_util.tree_leaves
     for got, want in zip(leaves(stopped), leaves(path[best]), strict=True):
         np.testing.assert_allclose(got[0], want, atol=1e-5)

@@ -133,6 +133,39 @@ def test_shuffled_indices_is_uniform_over_positions():
     assert ((counts - expected) ** 2 / expected).sum() < 24.3
 
 
+@pytest.mark.parametrize("n", [8, 500, 1797])
+def test_shuffled_indices_is_the_stable_order_of_random_high_bits(n):
+    """Every committed record depends on the exact shuffle: the rows in the order of the high bits of
+    one random uint32 each, ties kept in row order (NumPy's stable argsort, computed apart)."""
+    key = jax.random.PRNGKey(7)
+    high = np.asarray(jax.random.bits(key, (n,), jnp.uint32)) >> (n - 1).bit_length()
+    np.testing.assert_array_equal(np.asarray(fit.shuffled_indices(key, n)), np.argsort(high, kind="stable"))
+
+
+def test_an_end_to_end_networks_layers_are_drawn_from_the_keys_of_their_purpose():
+    """Hidden layer i of a depth-d network is drawn from the seed's key folded with d and
+    NETWORK_HIDDEN_INIT + i (He uniform), its output layer with NETWORK_OUTPUT_INIT (Glorot uniform):
+    the scheme ``KeyPurpose`` documents, rebuilt here from ``jax.random`` alone."""
+    from greedy.learning.jax_engine.keys import KeyPurpose
+
+    depth, width = 4, 5
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(2))
+    net = jax_engine.initial_network(keys, 2, 3, depth, TrainConfig(width=width, initializer="he_uniform"))
+    for seed in range(2):
+
+        def drawn(purpose, shape, limit, seed=seed):
+            key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), depth), purpose)
+            return np.asarray(jax.random.uniform(key, shape, jnp.float32, -limit, limit))
+
+        fan_in = 2
+        for i in range(depth - 1):
+            want = drawn(KeyPurpose.NETWORK_HIDDEN_INIT + i, (fan_in, width), np.sqrt(6 / fan_in))
+            np.testing.assert_array_equal(np.asarray(net[i][0][seed]), want)
+            fan_in = width
+        want = drawn(KeyPurpose.NETWORK_OUTPUT_INIT, (width, 3), np.sqrt(6 / (width + 3)))
+        np.testing.assert_array_equal(np.asarray(net[-1][0][seed]), want)
+
+
 def test_kept_layers_are_keyed_by_seed_across_chunks(blob_data):
     # At learning rate 0.02 seeds 0 and 1 train every stage while 2 and 3 diverge at once, so
     # with one seed per chunk the later chunks stop early: entries must stay with their seed.
