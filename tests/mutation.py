@@ -148,6 +148,14 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "small_splits' `name != 'population'` -> `>`: the scored splits are named train, test and population, "
         "and both other names sort after 'population'"
     ),
+    ("greedy/learning/jax_engine/rbm.py", "core/ReplaceUnaryOperator_Delete_USub", 3): (
+        "reconstruction_error's `axis=-1` -> `axis=1`: its one caller, the vmapped trainer, passes one seed's batch "
+        "(rows x units), where axis 1 is the last"
+    ),
+    ("greedy/learning/jax_engine/scores.py", "core/ReplaceComparisonOperator_Eq_LtE", 2): (
+        "network_accuracies' `name == 'population'` -> `<=`: the scored splits are named train, test and population, "
+        "and both other names sort after 'population'"
+    ),
     ("greedy/learning/jax_engine/network.py", "core/ReplaceComparisonOperator_Eq_LtE", 8): (
         "forward's `architecture == 'batch_norm'` -> `<=`: the architectures that reach it (plain, batch_norm, "
         "residual: checked against ARCHITECTURES; the tied autoencoder returns before) all sort after 'batch_norm' "

@@ -77,6 +77,14 @@ def test_non_finite_final_weights_are_a_divergence_though_the_losses_are_finite(
     assert scores.divergence(losses, params) == [None, 5, 5]
 
 
+def test_a_divergence_is_the_first_non_finite_epoch_counted_from_one():
+    nan, inf = np.nan, np.inf
+    losses = np.array([[1, nan, 1, inf, 1], [inf, 1, 1, 1, 1], [1, 1, 1, 1, nan], [1, 1, 1, 1, 1]], np.float32)
+    w = np.ones((4, 2, 2), np.float32)
+    w[1, 0, 0] = np.nan  # a loss that diverged first dates the divergence, not the final weights
+    assert scores.divergence(losses, [(jnp.asarray(w), jnp.zeros((4, 2)))]) == [2, 1, 5, None]
+
+
 def _record(seed: int, accuracy: float, status: str = "ok") -> StageRecord:
     return StageRecord("spy", 2, seed, accuracy, accuracy, 0.1, 0.0, "jax", "fast", status=status)
 

@@ -209,6 +209,25 @@ def test_rbm_greedy_stack_is_the_trained_rbms():
         np.testing.assert_allclose(layer.bias, np.asarray(direct[2][s]), rtol=1e-5, atol=1e-6)
 
 
+def test_per_seed_data_trains_each_seed_on_its_own_data(blob_data):
+    """Seeds batched with one data set each (per-seed, 3-D features from the second stage on) give what
+    each seed gives alone on its own data."""
+    from greedy.learning.data import with_labeled_per_class
+
+    seeds = [0, 1, 2]
+    parts = [with_labeled_per_class(standardized(blob_data), 5, random_state=s) for s in seeds]
+
+    def run(data, run_seeds):
+        return to_frame(rbm_greedy(data, SIGMOID, run_seeds, visible="gaussian", chunk_size=2))
+
+    together = run(parts, seeds)
+    numbers = ["seed", "depth", "train_accuracy", "test_accuracy", "final_loss", "train_mse", "status"]
+    for part, seed in zip(parts, seeds, strict=True):
+        alone = run([part], [seed])
+        mine = together[together.seed == seed].reset_index(drop=True)
+        assert len(alone) == 2 and mine[numbers].equals(alone[numbers])
+
+
 def test_only_the_first_rbm_has_gaussian_visible_units():
     """With visible="gaussian", stage 0 is a Gaussian-Bernoulli RBM on the standardized inputs and stage 1 a
     Bernoulli RBM on stage 0's hidden probabilities (which lie in [0, 1]), each trained directly here."""
