@@ -181,3 +181,13 @@ def test_mnist1d_never_reaches_the_network(monkeypatch):
     monkeypatch.setattr(requests, "get", refuse)
     monkeypatch.setattr(requests.Session, "request", refuse)
     assert len(mnist1d().x_train) == 4000
+
+
+def test_an_mnist1d_draw_is_generated_once_per_process_and_handed_out_read_only():
+    from greedy.learning.data import mnist1d
+
+    first = mnist1d(0)  # seed 0 is a draw like any other
+    assert first.name == "mnist1d[draw 0]" and mnist1d(0) is first
+    assert not any(a.flags.writeable for a in (first.x_train, first.y_train, first.x_test, first.y_test))
+    with pytest.raises(ValueError, match="seed"):
+        mnist1d(-1)

@@ -167,3 +167,36 @@ def test_long_override_sets_get_folders_of_their_own(project):
     second = exploration(study, exps, {"n_seeds": 2, "note": "x" * 300})
     assert first.book_dir != second.book_dir and len(first.book_dir.name) <= 200
     assert exploration(study, exps, {"n_seeds": 3}).book_dir.name == "write--n_seeds=3"
+
+
+def _stage(book: Path, name: str, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = publish.staging_dir(book, name) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_publishing_replaces_the_outputs_deletes_the_stale_ones_and_keeps_those_it_is_told(tmp_path):
+    (tmp_path / "results").mkdir()
+    previous = ["results/x.csv", "results/old.png", "results/kept.png", "results/x.run.json"]
+    for relative in previous:
+        (tmp_path / relative).write_text(json.dumps({"outputs": previous}) if relative.endswith(".json") else "old")
+    _stage(tmp_path, "x", {"results/x.csv": "new", "results/x.run.json": "{}"})
+    publish.publish(tmp_path, "x", keep=["results/kept.png"])
+    assert (tmp_path / "results" / "x.csv").read_text() == "new"
+    assert (tmp_path / "results" / "x.run.json").read_text() == "{}"
+    assert not (tmp_path / "results" / "old.png").exists()  # published before, not now: stale
+    assert (tmp_path / "results" / "kept.png").read_text() == "old"
+    assert publish.pending(tmp_path) == [] and not publish.staging_dir(tmp_path, "x").exists()
+
+
+def test_only_a_run_discards_staging_that_never_committed(tmp_path):
+    (tmp_path / "results").mkdir()
+    _stage(tmp_path, "x", {"results/x.csv": "half"})  # no journal: the commit point was never reached
+    torn = tmp_path / publish.STAGING / ".x.publish.1234.partial"  # a journal cut off while written
+    torn.write_text("{")
+    publish.recover(tmp_path, discard_incomplete=False)  # a reader: another run may be staging
+    assert (publish.staging_dir(tmp_path, "x") / "results" / "x.csv").exists() and torn.exists()
+    publish.recover(tmp_path, discard_incomplete=True)  # a run, under the run lock
+    assert list((tmp_path / publish.STAGING).iterdir()) == []
+    assert not (tmp_path / "results" / "x.csv").exists()

@@ -10,6 +10,7 @@ import pytest
 from greedy.analysis import well_trained
 from greedy.analysis.families import MASKED_FRACTION
 from greedy.learning import jax_engine
+from greedy.learning.held_out import TUNING_DRAW_START
 
 
 def _tuning_table() -> pd.DataFrame:
@@ -126,3 +127,49 @@ def test_each_family_is_tuned_and_trained_with_its_own_settings(monkeypatch):
     monkeypatch.setattr(well_trained, "PRETRAINED", {"stacked_denoising": stacked})
     well_trained.well_trained_study(n_seeds=2, n_tuning_draws=2, width=4, epochs=1, depths=[3], pretrained_depths=[3])
     assert seen and set(seen) == {("masking", MASKED_FRACTION, True, 0.0)}  # every tuning and evaluation run
+
+
+def test_each_depth_is_compared_at_its_own_depth_and_pretraining_behind_is_said_so():
+    records = pd.concat(
+        [
+            _records({"plain": 0.60, "batch_norm": 0.66, "supervised": 0.68}).assign(depth=4),
+            _records({"plain": 0.60, "batch_norm": 0.66, "supervised": 0.50}).assign(depth=6),
+        ],
+        ignore_index=True,
+    )
+    best = pd.DataFrame({"depth": [4, 6], "contender": "batch_norm"})
+    comparisons = well_trained.against_well_trained(records, best)
+    keys = [f"supervised_depth{d}_minus_{minus}" for d in (4, 6) for minus in ("best", "plain")]
+    assert list(comparisons.key) == keys
+    assert np.allclose(comparisons.difference, [0.02, 0.08, -0.16, -0.10], atol=0.003)
+    text = well_trained.verdict(comparisons)
+    assert text.startswith(
+        "- depth 4, supervised greedy + fine-tuning minus ReLU MLP + batch norm (best at this depth)"
+    )
+    depth6 = text.splitlines()[2]
+    assert depth6.startswith("- depth 6, supervised greedy") and depth6.endswith("**pretraining behind**.")
+    numbers = well_trained.comparison_numbers(comparisons)
+    assert (numbers["n_ahead"], numbers["n_behind"]) == (2, 2)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_tuning_draws_are_numbered_on_from_the_first_tuning_draw(monkeypatch):
+    seen = {}
+
+    def spy(name, seeds, tuning_seeds):
+        seen.update(name=name, seeds=list(seeds), tuning=list(tuning_seeds))
+        raise _Stop
+
+    monkeypatch.setattr(well_trained, "evaluation_and_tuning", spy)
+    with pytest.raises(_Stop):
+        well_trained.well_trained_study(
+            n_seeds=3, n_tuning_draws=12, width=4, epochs=1, depths=[3], pretrained_depths=[3]
+        )
+    assert seen == {
+        "name": "mnist1d",
+        "seeds": [0, 1, 2],
+        "tuning": list(range(TUNING_DRAW_START, TUNING_DRAW_START + 12)),
+    }
