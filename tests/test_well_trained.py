@@ -173,3 +173,13 @@ def test_tuning_draws_are_numbered_on_from_the_first_tuning_draw(monkeypatch):
         "seeds": [0, 1, 2],
         "tuning": list(range(TUNING_DRAW_START, TUNING_DRAW_START + 12)),
     }
+
+
+@pytest.mark.parametrize("grid", [well_trained.LEARNING_RATES, well_trained.FINE_TUNE_RATES])
+def test_each_rate_grid_rises_in_rounded_half_decades(grid):
+    # 1, 3, 10, ...: tune_extending extends a grid past an edge by its first step's ratio
+    assert np.allclose(np.diff(np.log10(grid)), 0.5, atol=0.03)
+
+
+def test_fine_tuning_searches_one_step_below_the_pretraining_grid():
+    assert well_trained.FINE_TUNE_RATES[1:] == well_trained.LEARNING_RATES[:-1]
