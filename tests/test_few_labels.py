@@ -10,6 +10,7 @@ import pytest
 from greedy.analysis import few_labels, well_trained
 from greedy.learning import jax_engine
 from greedy.learning.data import per_seed_splits
+from greedy.learning.held_out import TUNING_DRAW_START
 from greedy.learning.procedures import Method
 
 TINY = {"n_seeds": 2, "n_tuning_draws": 2, "width": 4, "depth": 3, "updates": 2, "pretraining_epochs": 1}
@@ -139,6 +140,9 @@ def test_a_gain_that_grows_with_the_labels_is_a_trend_and_a_flat_one_is_not():
     records, best = _records({1: 0.02, 10: 0.02, 100: 0.02})
     [row] = few_labels.gain_trends(records, best).to_dict("records")
     assert row["trend"] == "no trend detected" and row["CI low"] < 0 < row["CI high"]
+    records, best = _records({1: 0.10, 10: 0.05, 100: 0.0})
+    [row] = few_labels.gain_trends(records, best).to_dict("records")
+    assert row["trend"] == "shrinks with more labels" and row["difference"] == pytest.approx(-0.05, abs=0.005)
 
 
 def test_comparisons_by_label_count_are_keyed_and_worded_by_label_count():
@@ -153,3 +157,23 @@ def test_comparisons_by_label_count_are_keyed_and_worded_by_label_count():
     labelled = records.assign(label=records.contender, learning_rate=0.01, epochs=5, train_accuracy=0.9)
     table = well_trained.summary(labelled, by=few_labels.BY)
     assert set(table.labeled_per_class) == {1, 10} and "fine-tuning epochs" in table
+
+
+def test_tuning_draws_are_numbered_on_from_the_first_tuning_draw(monkeypatch):
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def spy(name, seeds, tuning_seeds):
+        seen.update(name=name, seeds=list(seeds), tuning=list(tuning_seeds))
+        raise Stop
+
+    monkeypatch.setattr(few_labels, "evaluation_and_tuning", spy)
+    with pytest.raises(Stop):
+        few_labels.few_labels_study(labeled_per_class=[1], **{**TINY, "n_tuning_draws": 12})
+    assert seen == {
+        "name": "mnist1d",
+        "seeds": [0, 1],
+        "tuning": list(range(TUNING_DRAW_START, TUNING_DRAW_START + 12)),
+    }
