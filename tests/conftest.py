@@ -21,3 +21,27 @@ def backend() -> str:
     import keras
 
     return keras.backend.backend()
+
+
+class _StopBeforeWork(Exception):
+    pass
+
+
+@pytest.fixture
+def draws_asked(monkeypatch):
+    """``draws_asked(module, study, **kwargs)``: what ``study`` asks ``module.evaluation_and_tuning`` for
+    (the data set's name, evaluation seeds and tuning draws), stopped there before any work."""
+
+    def asked(module, study, **kwargs) -> dict:
+        seen = {}
+
+        def spy(name, seeds, tuning_seeds):
+            seen.update(name=name, seeds=list(seeds), tuning=list(tuning_seeds))
+            raise _StopBeforeWork
+
+        monkeypatch.setattr(module, "evaluation_and_tuning", spy)
+        with pytest.raises(_StopBeforeWork):
+            study(**kwargs)
+        return seen
+
+    return asked

@@ -159,19 +159,8 @@ def test_comparisons_by_label_count_are_keyed_and_worded_by_label_count():
     assert set(table.labeled_per_class) == {1, 10} and "fine-tuning epochs" in table
 
 
-def test_tuning_draws_are_numbered_on_from_the_first_tuning_draw(monkeypatch):
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    def spy(name, seeds, tuning_seeds):
-        seen.update(name=name, seeds=list(seeds), tuning=list(tuning_seeds))
-        raise Stop
-
-    monkeypatch.setattr(few_labels, "evaluation_and_tuning", spy)
-    with pytest.raises(Stop):
-        few_labels.few_labels_study(labeled_per_class=[1], **{**TINY, "n_tuning_draws": 12})
+def test_tuning_draws_are_numbered_on_from_the_first_tuning_draw(draws_asked):
+    seen = draws_asked(few_labels, few_labels.few_labels_study, labeled_per_class=[1], **{**TINY, "n_tuning_draws": 12})
     assert seen == {
         "name": "mnist1d",
         "seeds": [0, 1],

@@ -152,22 +152,11 @@ def test_each_depth_is_compared_at_its_own_depth_and_pretraining_behind_is_said_
     assert (numbers["n_ahead"], numbers["n_behind"]) == (2, 2)
 
 
-class _Stop(Exception):
-    pass
-
-
-def test_tuning_draws_are_numbered_on_from_the_first_tuning_draw(monkeypatch):
-    seen = {}
-
-    def spy(name, seeds, tuning_seeds):
-        seen.update(name=name, seeds=list(seeds), tuning=list(tuning_seeds))
-        raise _Stop
-
-    monkeypatch.setattr(well_trained, "evaluation_and_tuning", spy)
-    with pytest.raises(_Stop):
-        well_trained.well_trained_study(
-            n_seeds=3, n_tuning_draws=12, width=4, epochs=1, depths=[3], pretrained_depths=[3]
-        )
+def test_tuning_draws_are_numbered_on_from_the_first_tuning_draw(draws_asked):
+    study = well_trained.well_trained_study
+    seen = draws_asked(
+        well_trained, study, n_seeds=3, n_tuning_draws=12, width=4, epochs=1, depths=[3], pretrained_depths=[3]
+    )
     assert seen == {
         "name": "mnist1d",
         "seeds": [0, 1, 2],
