@@ -103,7 +103,7 @@ bench: setup
 # Mutation testing of the modules that compute the study's numbers (tests/mutation.py), in a scratch
 # copy of the tree; not part of `make test`. A seeded sample of each module's mutants by default:
 # make mutants MUTANTS="--sample 0" runs them all (hours), MUTANTS="--module greedy/analysis/stats.py" one module.
-MUTANTS ?= --sample 20
+MUTANTS ?= --sample 10
 mutants: setup
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-mutation.lock
 	$(BIN)/python tests/mutation.py $(MUTANTS)

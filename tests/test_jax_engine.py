@@ -252,6 +252,7 @@ print(json.dumps(greedy.to_frame(records).drop(columns="wall_seconds").to_dict("
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
 def test_numbers_do_not_depend_on_how_many_cores_the_process_has():
     """The study pins each Dask worker to a core; nbval and serial runs use every core."""
