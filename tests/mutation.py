@@ -1,17 +1,24 @@
 """Mutation testing of the modules that produce the study's numbers: ``make mutants``.
 
-Each module is mutated by cosmic-ray's operators, one mutation at a time, in a scratch copy of the
-repository (the working tree is never touched); after each, the tests that cover that module run
-(``MODULES``). A mutant is killed when they fail (or time out), survives when they pass. Mutants
-with no observable difference are listed in ``EQUIVALENT`` with the reason and not counted; so are
-mutants inside annotations of a module that postpones them (``from __future__ import annotations``:
-Python never evaluates them).
+Each module is mutated by cosmic-ray's operators, one mutation at a time, in scratch copies of the
+repository (the working tree is never touched), and the unit tests that cover it (``MODULES``) run
+against each mutant. A mutant is killed when they fail (or time out), survives when they pass.
+Mutants with no observable difference are listed in ``EQUIVALENT`` with the reason and not counted;
+so are mutants inside annotations of a module that postpones them (``from __future__ import
+annotations``: Python never evaluates them).
 
-A full run of the engine's modules takes many hours on two cores, so by default a seeded sample
-of each module's mutants runs (``--sample``; ``--sample 0`` runs them all), and the report says
-how many of how many it ran.
+To be quick without changing a verdict: the tests first run once, unmutated, under coverage with a
+context per test (``mutation_contexts``), which maps each line to the tests that reach it. A mutant
+then runs those tests first (they fail soonest); only a mutant they miss, or one on a line no test
+reaches by itself (run at import, or in a subprocess), runs all the module's tests, whose verdict
+it is. Mutants are tested ``--workers`` at a time. Slow end-to-end tests (``-m slow``) are left to
+``make test``.
 
-    python tests/mutation.py [--sample N] [--seed S] [--module PATH ...] [--fail-under PERCENT]
+A full run takes hours on two cores, so by default a sample of each module's mutants runs
+(``--sample``; ``--sample 0`` runs them all), seeded by ``--seed`` and the module's name (a module's
+sample is the same whichever others run), and the report says how many of how many it ran.
+
+    python tests/mutation.py [--sample N] [--seed S] [--module PATH ...] [--workers N] [--fail-under PERCENT]
 """
 
 from __future__ import annotations

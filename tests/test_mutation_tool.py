@@ -1,0 +1,70 @@
+"""The mutation-testing tool's map from lines to tests (tests/mutation.py, tests/mutation_contexts.py):
+a mutant may run only the tests that reach its lines, so the map must hold every test that does."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from coverage import CoverageData
+from mutation import CoverageMap
+
+TESTS = Path(__file__).parent
+
+LIBRARY = """
+def shared():
+    return 1
+
+def only_b():
+    return 2
+
+CONSTANT = 3
+"""
+
+TEST_FILE = """
+import pytest
+import lib
+
+@pytest.fixture(scope="module")
+def data():
+    return lib.shared()
+
+def test_a(data):
+    assert data == 1
+
+def test_b():
+    assert lib.only_b() == 2
+
+def test_c(data):
+    assert data + lib.CONSTANT == 4
+"""
+
+
+def test_each_line_is_labelled_by_the_test_or_the_shared_fixture_that_ran_it(tmp_path):
+    (tmp_path / "lib.py").write_text(textwrap.dedent(LIBRARY))
+    (tmp_path / "test_lib.py").write_text(textwrap.dedent(TEST_FILE))
+    facts = tmp_path / "facts.json"
+    environment = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{TESTS}", "GREEDY_MUTATION_FACTS": str(facts)}
+    command = [sys.executable, "-m", "coverage", "run", "--include=lib.py", "-m", "pytest", "-q", "-p"]
+    command += ["no:cacheprovider", "-p", "mutation_contexts", "test_lib.py"]
+    subprocess.run(command, cwd=tmp_path, env=environment, check=True, capture_output=True)
+    data = CoverageData(basename=str(tmp_path / ".coverage"))
+    data.read()
+    by_line = {line: set(labels) for line, labels in data.contexts_by_lineno(str(tmp_path / "lib.py")).items()}
+    recorded = json.loads(facts.read_text())
+    fixture = "fixture:test_lib.py::data"
+    assert by_line[3] == {fixture}  # shared()'s body: run once, by the module-scoped fixture
+    assert by_line[6] == {"test_lib.py::test_b"}
+    assert by_line[8] == {""}  # run at import, before any test
+    assert recorded["fixture_users"] == {fixture: ["test_lib.py::test_a", "test_lib.py::test_c"]}
+    assert list(recorded["seconds"]) == ["test_lib.py::test_a", "test_lib.py::test_b", "test_lib.py::test_c"]
+
+    test_map = CoverageMap({"lib.py": by_line}, recorded["fixture_users"], recorded["seconds"])
+    assert test_map.reaching("lib.py", 3, 3) == ["test_lib.py::test_a", "test_lib.py::test_c"]
+    assert test_map.reaching("lib.py", 6, 6) == ["test_lib.py::test_b"]
+    # No test of its own: every test the module maps to decides.
+    assert test_map.reaching("lib.py", 8, 8) is None
+    assert test_map.reaching("lib.py", 2, 3) is None  # a def line runs at import
+    assert test_map.reaching("lib.py", 4, 4) is None  # a line no test ran
