@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each module that computes numbers, and the unit tests that exercise it.
 MODULES: dict[str, list[str]] = {
     "greedy/analysis/stats.py": ["tests/test_stats.py"],
-    "greedy/analysis/diagnostics.py": ["tests/test_guards.py", "tests/test_studies.py"],
+    "greedy/analysis/diagnostics.py": ["tests/test_diagnostics.py", "tests/test_guards.py", "tests/test_studies.py"],
     "greedy/learning/tuning.py": ["tests/test_guards.py", "tests/test_families.py", "tests/test_tuning.py"],
     "greedy/analysis/well_trained.py": ["tests/test_well_trained.py"],
     "greedy/analysis/few_labels.py": ["tests/test_few_labels.py"],
