@@ -61,8 +61,9 @@ def test_each_line_is_labelled_by_the_test_or_the_shared_fixture_that_ran_it(tmp
     assert recorded["fixture_users"] == {fixture: ["test_lib.py::test_a", "test_lib.py::test_c"]}
     assert list(recorded["seconds"]) == ["test_lib.py::test_a", "test_lib.py::test_b", "test_lib.py::test_c"]
 
-    test_map = CoverageMap({"lib.py": by_line}, recorded["fixture_users"], recorded["seconds"])
-    assert test_map.reaching("lib.py", 3, 3) == ["test_lib.py::test_a", "test_lib.py::test_c"]
+    seconds = {"test_lib.py::test_a": 2.0, "test_lib.py::test_b": 3.0, "test_lib.py::test_c": 1.0}
+    test_map = CoverageMap({"lib.py": by_line}, recorded["fixture_users"], seconds)
+    assert test_map.reaching("lib.py", 3, 3) == ["test_lib.py::test_c", "test_lib.py::test_a"]  # quickest first
     assert test_map.reaching("lib.py", 6, 6) == ["test_lib.py::test_b"]
     # No test of its own: every test the module maps to decides.
     assert test_map.reaching("lib.py", 8, 8) is None
