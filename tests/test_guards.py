@@ -101,3 +101,17 @@ def test_a_setting_that_diverges_on_some_seeds_loses_tuning_to_a_steady_one(blob
     expected = pd.Series([(0.95 + 3 * chance) / 4, 0.6])
     np.testing.assert_allclose(result.table.validation_accuracy, expected)
     assert result.chosen == {"learning_rate": 0.01} and list(result.table.diverged) == [3, 0]
+
+
+def test_tuning_at_a_depth_the_procedure_never_trains_is_refused_unless_its_seeds_diverged_before_it(blob_data):
+    def trains_depth_2(data, config, seeds):
+        return [_record(s, 0.6) for s in seeds]
+
+    with pytest.raises(ValueError, match="no depth-3 network"):
+        tune(trains_depth_2, blob_data, TrainConfig(), seeds=[0, 1], grid=[{"learning_rate": 0.01}], depth=3)
+
+    def diverges_before_depth_3(data, config, seeds):
+        return [_record(s, math.nan, "diverged") for s in seeds]
+
+    result = tune(diverges_before_depth_3, blob_data, TrainConfig(), seeds=[0, 1], grid=[{}], depth=3)
+    assert list(result.table.validation_accuracy) == [1 / 3] and list(result.table.diverged) == [2]
