@@ -112,6 +112,10 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "families_rows' `group.family == reference` -> `<=`: the extra rows (other networks without pretraining) "
         "are never read, since paired_comparison keeps only the rows of the two families it compares"
     ),
+    ("greedy/analysis/well_trained.py", "core/ReplaceBinaryOperator_BitAnd_Mul", 1): (
+        "best_well_trained's `(tuning.kind == 'well-trained') & tuning.chosen` -> `*`: the product of two boolean "
+        "Series is their logical and"
+    ),
     ("greedy/learning/data/dataset.py", "core/ReplaceComparisonOperator_Eq_LtE", 4): (
         "_check_xy's `y.dtype.kind == 'O'` -> `<= 'O'` before the missing-label scan: the only other kind "
         "that sorts before 'O' is 'M' (datetime64), whose values are never None nor a float, so the scan finds nothing"

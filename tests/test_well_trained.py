@@ -68,6 +68,17 @@ def test_pretraining_is_compared_as_one_holm_adjusted_family_with_simultaneous_i
     assert (comparisons["failed (pretrained, well-trained)"] == "0, 0").all()
 
 
+def test_each_row_counts_the_failed_networks_on_each_side_and_gives_the_median_paired_difference():
+    records = _records({"plain": 0.60, "batch_norm": 0.66, "supervised": 0.55})
+    records.loc[(records.contender == "supervised") & (records.seed == 0), "test_accuracy"] = 0.1  # at chance
+    best = pd.DataFrame({"depth": [4], "contender": "batch_norm"})
+    comparisons = well_trained.against_well_trained(records, best)
+    assert list(comparisons["failed (pretrained, well-trained)"]) == ["1, 0", "1, 0"]
+    by_seed = records.pivot(index="seed", columns="contender", values="test_accuracy")
+    expected = [np.median(by_seed.supervised - by_seed[minus]) for minus in ("batch_norm", "plain")]
+    np.testing.assert_allclose(comparisons["median"], expected)
+
+
 def test_a_network_at_chance_counts_as_failed():
     records = pd.DataFrame({"status": ["ok", "ok", "diverged"], "test_accuracy": [0.65, 0.11, np.nan]})
     assert list(well_trained.failures(records)) == [False, True, True]
@@ -97,9 +108,12 @@ def test_a_tiny_study_records_what_each_network_was_trained_with():
         assert pick.learning_rate.iloc[0] == row["learning_rate"]
 
 
-def test_bad_study_sizes_are_refused_before_any_work():
+def test_bad_study_sizes_are_refused_before_any_work(draws_asked):
     with pytest.raises(ValueError, match="pretrained_depths must be >= 3"):
         well_trained.well_trained_study(2, 2, 4, 1, [2], [2])
+    # Deeper stacks only are fine: the study goes on to ask for its data.
+    assert draws_asked(well_trained, well_trained.well_trained_study, n_seeds=2, n_tuning_draws=2, width=4, epochs=1,
+                       depths=[2], pretrained_depths=[4, 6])  # fmt: skip
     with pytest.raises(ValueError, match="n_tuning_draws"):
         well_trained.well_trained_study(2, 0, 4, 1, [2], [3])
 
