@@ -116,6 +116,11 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "best_well_trained's `(tuning.kind == 'well-trained') & tuning.chosen` -> `*`: the product of two boolean "
         "Series is their logical and"
     ),
+    ("greedy/analysis/few_labels.py", "core/NumberReplacer", 12): (
+        "few_labels_study's `MIN_DEPTH.get(key, 2)` -> `3`: the study refuses a depth below 3 before this loop, and "
+        "no MIN_DEPTH is above 3, so the skip is never taken whatever the default"
+    ),
+    ("greedy/analysis/few_labels.py", "core/NumberReplacer", 13): ("as #12, with the default 2 -> 1"),
     ("greedy/learning/data/dataset.py", "core/ReplaceComparisonOperator_Eq_LtE", 4): (
         "_check_xy's `y.dtype.kind == 'O'` -> `<= 'O'` before the missing-label scan: the only other kind "
         "that sorts before 'O' is 'M' (datetime64), whose values are never None nor a float, so the scan finds nothing"

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 
 from greedy.learning import held_out
 from greedy.learning.data import mnist1d, resplit
@@ -37,9 +38,11 @@ def test_digits_tuning_pool_is_a_third_no_evaluation_split_ever_holds():
     evaluation, tuning = held_out._digits_raw(range(4), range(10_000, 10_003))
     tuning_rows = _rows(*(x for d in tuning for x in (d.x_train, d.x_test)))
     evaluation_rows = _rows(*(x for d in evaluation for x in (d.x_train, d.x_test)))
-    x, _ = load_digits(return_X_y=True)
+    x, y = load_digits(return_X_y=True)
     assert not tuning_rows & evaluation_rows
     assert len(tuning_rows) == 599 and len(evaluation_rows) == 1198 and _rows(x) == tuning_rows | evaluation_rows
+    # The one pool the published study tuned on: scikit-learn's stratified third drawn with random_state 0.
+    assert tuning_rows == _rows(train_test_split(x, test_size=1 / 3, stratify=y, random_state=0)[1])
     # Each evaluation seed its own half-and-half split of the same two thirds, every class in both halves.
     assert all(len(d.y_train) == 599 and len(d.y_test) == 599 and set(d.y_test) == set(range(10)) for d in evaluation)
     assert len({d.x_test.tobytes() for d in evaluation}) == 4

@@ -70,6 +70,15 @@ def test_families_rows_take_the_better_budget_by_validation():
     [row] = summary.families_rows(records, tuning.assign(validation_accuracy=[0.6, 0.7, 0.1]))
     assert row["against"] == "no pretraining, equal budget" and row["difference"] == pytest.approx(0.05, abs=0.02)
     assert summary.better_budget(tuning.assign(validation_accuracy=[0.6, 0.7, 0.1]), "mnist1d") == "none_equal_budget"
+    # Another data set's tuning never counts (digits sorts before mnist1d, blobs before both).
+    digits = pd.DataFrame(
+        {"data": "digits", "family": ["none_equal_budget"], "chosen": True, "validation_accuracy": 0.99}
+    )
+    both = pd.concat([tuning, digits], ignore_index=True)
+    assert (
+        summary.better_budget(both, "mnist1d") == "none"
+        and summary.better_budget(both, "digits") == "none_equal_budget"
+    )
 
 
 def test_label_scarcity_rows_need_both_methods_at_a_label_count_and_keep_their_order():
