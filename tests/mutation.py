@@ -416,8 +416,9 @@ def _jobs(module: str, sample: int, seed: int, test_map: CoverageMap) -> tuple[l
             continue
         reaching = test_map.reaching(module, mutation.start_pos[0], mutation.end_pos[0])
         seconds = max(own_seconds, sum(test_map.seconds.get(node, 0.0) for node in reaching or []))
-        # Generous: tests run alone pay for compiling what other tests had compiled, and share the machine.
-        timeout = 5 * (seconds + 20) + 60
+        # Tests run alone pay for compiling what other tests had compiled, and share the machine; an
+        # endless loop is what a timeout is for, and each one costs the whole timeout.
+        timeout = 3 * (seconds + 30) + 60
         jobs.append(Job(module, mutation.operator_name, mutation.occurrence, reaching, timeout))
     return jobs, len(items)
 
