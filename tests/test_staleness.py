@@ -344,3 +344,15 @@ def test_each_name_an_import_binds_counts_on_its_own():
     assert changes(source.replace("import pi, tau", "import tau, pi")) == []  # the line reordered
     assert changes(source.replace("from math import pi, tau", "from cmath import pi\nfrom math import tau")) != []
     assert changes(source.replace("import pi, tau", "import e as pi, tau")) != []
+
+
+def test_a_parsed_file_is_shared_from_a_cache_so_no_caller_can_rebind_its_parts():
+    import dataclasses
+
+    from greedy.pipeline import executed_code
+
+    source = "SCALE = 3\n\n\ndef f(x):\n    return x * SCALE\n"
+    parsed = executed_code.SourceFile.parse(source)
+    assert executed_code.SourceFile.parse(source) is parsed
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parsed.units = {}
