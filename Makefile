@@ -101,7 +101,7 @@ bench: setup
 	$(BIN)/greedy bench
 
 # Mutation testing of the modules that compute the study's numbers (tests/mutation.py), in a scratch
-# copy of the tree; not part of `make test`. A seeded sample of 10 of each module's mutants by default (about an hour):
+# copy of the tree; not part of `make test`. A seeded sample of 10 of each module's mutants by default:
 # make mutants MUTANTS="--sample 0" runs them all (hours), MUTANTS="--module greedy/analysis/stats.py" one module.
 MUTANTS ?= --sample 10
 mutants: setup
