@@ -121,6 +121,14 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "no MIN_DEPTH is above 3, so the skip is never taken whatever the default"
     ),
     ("greedy/analysis/few_labels.py", "core/NumberReplacer", 13): ("as #12, with the default 2 -> 1"),
+    ("greedy/learning/data/dataset.py", "core/ReplaceComparisonOperator_Is_IsNot", 2): (
+        "_check_xy's `len({type(v) is str for v in y}) > 1` -> `is not str`: the set of the negated answers has "
+        "the same size (two exactly when the labels mix strings and others)"
+    ),
+    ("greedy/learning/data/benchmarks.py", "core/ReplaceComparisonOperator_Lt_NotEq", 0): (
+        "digits' `0 < test_size` -> `0 != test_size`: check_positive_float refuses every test_size <= 0 on the line "
+        "before"
+    ),
     ("greedy/learning/data/dataset.py", "core/ReplaceComparisonOperator_Eq_LtE", 4): (
         "_check_xy's `y.dtype.kind == 'O'` -> `<= 'O'` before the missing-label scan: the only other kind "
         "that sorts before 'O' is 'M' (datetime64), whose values are never None nor a float, so the scan finds nothing"
