@@ -448,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
     modules = args.module or list(MODULES)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run removes its scratch copies too
     start = time.perf_counter()
     scratches = [_scratch_copy() for _ in range(args.workers)]
     worst = 100.0
