@@ -191,3 +191,10 @@ def test_an_mnist1d_draw_is_generated_once_per_process_and_handed_out_read_only(
     assert not any(a.flags.writeable for a in (first.x_train, first.y_train, first.x_test, first.y_test))
     with pytest.raises(ValueError, match="seed"):
         mnist1d(-1)
+
+
+def test_wide_inputs_as_wide_in_both_splits_are_accepted():
+    # 784 features, as MNIST's: widths past CPython's small-int cache must compare by value.
+    rng = np.random.default_rng(0)
+    d = from_arrays(rng.normal(size=(4, 784)), [0, 1, 0, 1], rng.normal(size=(2, 784)), [0, 1])
+    assert d.x_train.shape[1] == d.x_test.shape[1] == 784
