@@ -198,3 +198,13 @@ def test_wide_inputs_as_wide_in_both_splits_are_accepted():
     rng = np.random.default_rng(0)
     d = from_arrays(rng.normal(size=(4, 784)), [0, 1, 0, 1], rng.normal(size=(2, 784)), [0, 1])
     assert d.x_train.shape[1] == d.x_test.shape[1] == 784
+
+
+def test_the_default_population_sample_is_the_published_one():
+    from greedy.learning.data import blob_population, resampled_blobs
+
+    # 100,000 points drawn with seed 10**6: the population every blobs chapter scores on.
+    [data] = resampled_blobs([0])
+    x, y = blob_population(100_000, 10**6)
+    np.testing.assert_array_equal(data.x_population, x)
+    np.testing.assert_array_equal(data.y_population, y)
