@@ -455,10 +455,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         test_map = _test_map(modules, scratches[0], args.workers)
         print(f"tests run once under coverage to map lines to tests: {time.perf_counter() - start:.0f} s", flush=True)
-        queue = multiprocessing.Manager().Queue()
-        for scratch in scratches:
-            queue.put(str(scratch))
-        with ProcessPoolExecutor(args.workers, initializer=_take_scratch, initargs=(queue,)) as pool:
+        with (
+            multiprocessing.Manager() as manager,
+            ProcessPoolExecutor(args.workers, initializer=_take_scratch, initargs=(queue := manager.Queue(),)) as pool,
+        ):
+            for scratch in scratches:
+                queue.put(str(scratch))
             planned = {module: _jobs(module, args.sample, args.seed, test_map) for module in modules}
             futures = {module: [pool.submit(_try, job) for job in jobs] for module, (jobs, _) in planned.items()}
             for module in modules:

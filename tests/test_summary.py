@@ -70,7 +70,7 @@ def test_families_rows_take_the_better_budget_by_validation():
     [row] = summary.families_rows(records, tuning.assign(validation_accuracy=[0.6, 0.7, 0.1]))
     assert row["against"] == "no pretraining, equal budget" and row["difference"] == pytest.approx(0.05, abs=0.02)
     assert summary.better_budget(tuning.assign(validation_accuracy=[0.6, 0.7, 0.1]), "mnist1d") == "none_equal_budget"
-    # Another data set's tuning never counts (digits sorts before mnist1d, blobs before both).
+    # Another data set's tuning never counts (digits sorts before mnist1d).
     digits = pd.DataFrame(
         {"data": "digits", "family": ["none_equal_budget"], "chosen": True, "validation_accuracy": 0.99}
     )

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from greedy.analysis.tables import MISSING, plain_name, readable
+from greedy.analysis.tables import MISSING, labels_in_words, plain_name, readable
 
 
 def test_record_labels_read_as_words():
@@ -78,3 +78,7 @@ def test_flags_read_yes_or_no_p_values_two_digits_and_missing_words_a_dash():
     assert list(shown["difference"]) == ["0.123", "-0.500"]
     assert list(shown["stage"]) == ["fine-tuned", MISSING]
     assert list(shown["note"]) == ["training", MISSING]
+
+
+def test_a_label_count_reads_as_a_reader_says_it():
+    assert labels_in_words(3) == "3 per class" and labels_in_words("all") == "every label"
