@@ -1,5 +1,6 @@
 """The fast engine: exact where it claims to be, and training the same models as Keras."""
 
+import inspect
 import json
 import os
 import subprocess
@@ -43,6 +44,24 @@ def test_precomputed_features_equal_training_the_frozen_stack(blob_data):
 def kept(blob_data):
     trained = jax_engine.supervised_greedy(blob_data, SHORT, seeds=[0, 1, 2], keep_networks=True)
     return trained.records, trained.networks["supervised_greedy"]
+
+
+def test_each_added_layer_is_one_stage(kept):
+    # The 1-hidden-layer MLP (depth 2: a hidden layer and the head) and SHORT's 2 added layers: 3 stages per seed.
+    records, layers = kept
+    for seed in range(3):
+        assert sorted(r.depth for r in records if r.seed == seed) == [2, 3, 4]
+    assert sorted(layers) == [2, 3, 4]
+
+
+@pytest.mark.parametrize("method", sorted(jax_engine.PROCEDURES))
+def test_every_procedure_names_data_config_and_seeds_and_takes_its_options_by_name_only(method):
+    # Users call procedure(data, config, seeds=...) (either way) and must name every option, so that a
+    # misplaced positional argument cannot set one silently.
+    params = list(inspect.signature(jax_engine.PROCEDURES[method]).parameters.values())
+    assert [p.name for p in params[:3]] == ["data", "config", "seeds"]
+    assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params[:3])
+    assert len(params) > 3 and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[3:])
 
 
 def test_accuracy_is_a_fresh_forward_pass_and_frozen_layers_do_not_move(blob_data, kept):
