@@ -197,6 +197,10 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "network_accuracies' `name == 'population'` -> `is`: CPython interns string constants that look like names, "
         "so the split names written in the code are the same object as the literal"
     ),
+    ("greedy/learning/jax_engine/rbm.py", "core/ReplaceComparisonOperator_Eq_LtE", 1): (
+        "free_energy's `visible == 'bernoulli'` -> `<=`: visible is checked against VISIBLE_UNITS before any RBM "
+        "trains, and the other kind, 'gaussian', sorts after 'bernoulli'"
+    ),
     ("greedy/learning/jax_engine/network.py", "core/ReplaceComparisonOperator_Eq_LtE", 8): (
         "forward's `architecture == 'batch_norm'` -> `<=`: the architectures that reach it (plain, batch_norm, "
         "residual: checked against ARCHITECTURES; the tied autoencoder returns before) all sort after 'batch_norm' "

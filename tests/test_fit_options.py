@@ -150,9 +150,10 @@ def test_modern_baselines_train_deep_sigmoid_networks(blob_data, architecture):
     assert modern.test_accuracy.mean() > 0.75
 
 
-def test_modern_networks_cannot_be_kept_as_plain_layers(blob_data):
-    with pytest.raises(ValueError, match="architecture='residual'"):
-        end_to_end(blob_data, TrainConfig(), [0], depths=[3], architecture="residual", keep_networks=True)
+@pytest.mark.parametrize("architecture", ["batch_norm", "residual"])
+def test_modern_networks_cannot_be_kept_as_plain_layers(blob_data, architecture):
+    with pytest.raises(ValueError, match=f"architecture='{architecture}'"):
+        end_to_end(blob_data, TrainConfig(), [0], depths=[3], architecture=architecture, keep_networks=True)
     with pytest.raises(ValueError, match="architecture"):
         end_to_end(blob_data, TrainConfig(), [0], depths=[3], architecture="dense")
 

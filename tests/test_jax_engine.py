@@ -112,6 +112,16 @@ def test_autoencoder_and_fine_tune_and_baseline(blob_data):
     assert sorted(zip(e2e.seed, e2e.depth, strict=True)) == [(0, 2), (0, 5), (1, 2), (1, 5)]
 
 
+def test_an_end_to_end_network_of_depth_d_has_d_dense_layers(blob_data):
+    trained = jax_engine.end_to_end(blob_data, SHORT.with_(epochs=2), seeds=[0, 1], depths=[2, 4], keep_networks=True)
+    networks = trained.networks["end_to_end"]
+    n_features, width, n_classes = blob_data.x_train.shape[1], SHORT.width, blob_data.n_classes
+    for depth in (2, 4):
+        expected = [(n_features, width), *[(width, width)] * (depth - 2), (width, n_classes)]
+        for seed in (0, 1):
+            assert [layer.kernel.shape for layer in networks[depth][seed]] == expected
+
+
 def test_tutorial_defaults_land_at_the_ceiling(blob_data):
     df = to_frame(jax_engine.supervised_greedy(blob_data, TrainConfig(n_added_layers=2), seeds=list(range(10))))
     assert df.test_accuracy.between(0.80, 0.85).all()
