@@ -241,6 +241,10 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
         "malloc_trim(0) -> malloc_trim(-1): glibc (2.8 on) returns free pages inside the heap whatever the pad; "
         "the memory test sees the same release"
     ),
+    ("greedy/pipeline/publish.py", "core/NumberReplacer", 1): (
+        "the publish journal's `json.dumps(plan, indent=1)` -> `indent=0`: only the whitespace between its items "
+        "changes (one per line either way), and it is read back by json.loads alone"
+    ),
 }
 
 
