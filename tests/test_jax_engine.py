@@ -56,8 +56,8 @@ def test_each_added_layer_is_one_stage(kept):
 
 @pytest.mark.parametrize("method", sorted(jax_engine.PROCEDURES))
 def test_every_procedure_names_data_config_and_seeds_and_takes_its_options_by_name_only(method):
-    # Users call procedure(data, config, seeds=...) (either way) and must name every option, so that a
-    # misplaced positional argument cannot set one silently.
+    # data, config and seeds go by position or by name; every option must be named, so that a misplaced
+    # positional argument cannot set one silently.
     params = list(inspect.signature(jax_engine.PROCEDURES[method]).parameters.values())
     assert [p.name for p in params[:3]] == ["data", "config", "seeds"]
     assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params[:3])
