@@ -3,9 +3,10 @@
 Each module is mutated by cosmic-ray's operators, one mutation at a time, in scratch copies of the
 repository (the working tree is never touched), and the unit tests that cover it (``MODULES``) run
 against each mutant. A mutant is killed when they fail (or time out), survives when they pass.
-Mutants with no observable difference are listed in ``EQUIVALENT`` with the reason and not counted;
-so are mutants inside annotations of a module that postpones them (``from __future__ import
-annotations``: Python never evaluates them).
+Mutants with no observable difference are listed in ``EQUIVALENT`` with the reason and the line as
+the mutant reads it, and not counted while the line still reads so (a run names any entry that code
+edits have moved onto another site, whose mutant then counts); nor are mutants inside annotations
+of a module that postpones them (``from __future__ import annotations``: Python never evaluates them).
 
 To be quick without changing a verdict: the tests first run once, unmutated, under coverage with a
 context per test (``mutation_contexts``), which maps each line to the tests that reach it. A mutant
@@ -91,159 +92,208 @@ MODULES: dict[str, list[str]] = {
     "greedy/pipeline/publish.py": ["tests/test_faults.py", "tests/test_runner.py"],
 }
 
-# (module, operator, occurrence) -> why the mutant cannot be told apart from the original.
-EQUIVALENT: dict[tuple[str, str, int], str] = {
+# (module, operator, occurrence) -> (the line the mutant changes, as it reads mutated; why the mutant cannot be
+# told apart from the original). The line pins the entry to its mutant: see _equivalent.
+EQUIVALENT: dict[tuple[str, str, int], tuple[str, str]] = {
     ("greedy/learning/records.py", "core/RemoveDecorator", 2): (
+        "def join(runs: Iterable[Trained]) -> Trained:",
         "Trained.join without @staticmethod: every caller calls it on the class (Trained.join(runs), and "
-        "Trained.__add__ likewise), where a plain function takes the same argument"
+        "Trained.__add__ likewise), where a plain function takes the same argument",
     ),
     ("greedy/analysis/stats.py", "core/ReplaceComparisonOperator_Eq_Lt", 1): (
+        "if n < 1:",
         "mean_ci's `if n == 1` -> `if n < 1`: one value then takes the general path, whose t interval and sd "
-        "are NaN for n = 1 (and max/min with a bound keep the NaN): the same Estimate"
+        "are NaN for n = 1 (and max/min with a bound keep the NaN): the same Estimate",
     ),
     ("greedy/analysis/stats.py", "core/ReplaceComparisonOperator_Eq_LtE", 0): (
-        "mean_ci's `if n == 0` -> `if n <= 0`: n is a length, never negative"
+        "if n <= 0:",
+        "mean_ci's `if n == 0` -> `if n <= 0`: n is a length, never negative",
     ),
     ("greedy/analysis/summary.py", "core/ReplaceBinaryOperator_BitAnd_Mul", 1): (
+        'chosen = tuning[(tuning.data == data) * tuning.chosen & tuning.family.isin(["none", "none_equal_budget"])]',
         "better_budget's `(a == b) & chosen` -> `(a == b) * chosen`: the product of two boolean Series is their "
-        "logical and"
+        "logical and",
     ),
-    ("greedy/analysis/summary.py", "core/ReplaceComparisonOperator_Eq_LtE", 6): (
+    ("greedy/analysis/summary.py", "core/ReplaceComparisonOperator_Eq_LtE", 7): (
+        "both = pd.concat([part, group[group.family <= reference]])",
         "families_rows' `group.family == reference` -> `<=`: the extra rows (other networks without pretraining) "
-        "are never read, since paired_comparison keeps only the rows of the two families it compares"
+        "are never read, since paired_comparison keeps only the rows of the two families it compares",
     ),
     ("greedy/analysis/well_trained.py", "core/ReplaceBinaryOperator_BitAnd_Mul", 1): (
+        'chosen = tuning[(tuning.kind == "well-trained") * tuning.chosen]',
         "best_well_trained's `(tuning.kind == 'well-trained') & tuning.chosen` -> `*`: the product of two boolean "
-        "Series is their logical and"
+        "Series is their logical and",
     ),
     ("greedy/analysis/few_labels.py", "core/NumberReplacer", 12): (
+        "if depth < MIN_DEPTH.get(key, 3):",
         "few_labels_study's `MIN_DEPTH.get(key, 2)` -> `3`: the study refuses a depth below 3 before this loop, and "
-        "no MIN_DEPTH is above 3, so the skip is never taken whatever the default"
+        "no MIN_DEPTH is above 3, so the skip is never taken whatever the default",
     ),
-    ("greedy/analysis/few_labels.py", "core/NumberReplacer", 13): ("as #12, with the default 2 -> 1"),
+    ("greedy/analysis/few_labels.py", "core/NumberReplacer", 13): (
+        "if depth < MIN_DEPTH.get(key, 1):",
+        "as #12, with the default 2 -> 1",
+    ),
     ("greedy/learning/data/dataset.py", "core/ReplaceComparisonOperator_Is_IsNot", 2): (
+        'if y.dtype.kind == "O" and len({type(v) is not str for v in y}) > 1:',
         "_check_xy's `len({type(v) is str for v in y}) > 1` -> `is not str`: the set of the negated answers has "
-        "the same size (two exactly when the labels mix strings and others)"
+        "the same size (two exactly when the labels mix strings and others)",
     ),
     ("greedy/learning/data/benchmarks.py", "core/ReplaceComparisonOperator_Lt_NotEq", 0): (
+        "if not 0 != test_size < 1:",
         "digits' `0 < test_size` -> `0 != test_size`: check_positive_float refuses every test_size <= 0 on the line "
-        "before"
+        "before",
     ),
     ("greedy/learning/data/dataset.py", "core/ReplaceComparisonOperator_Eq_LtE", 4): (
+        'if y.dtype.kind <= "O" and any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in y):',
         "_check_xy's `y.dtype.kind == 'O'` -> `<= 'O'` before the missing-label scan: the only other kind "
-        "that sorts before 'O' is 'M' (datetime64), whose values are never None nor a float, so the scan finds nothing"
+        "that sorts before 'O' is 'M' (datetime64), whose values are never None nor a float, so the scan finds nothing",
     ),
     ("greedy/learning/data/dataset.py", "core/NumberReplacer", 3): (
+        "if self.x_unlabeled is None or len(self.x_unlabeled) == -1:",
         "x_pretrain's `len(self.x_unlabeled) == 0` -> `== -1`: with no unlabeled rows the concatenation "
-        "returns x_train's values unchanged (a copy of them instead of the array itself)"
+        "returns x_train's values unchanged (a copy of them instead of the array itself)",
     ),
     ("greedy/learning/tuning.py", "core/ReplaceComparisonOperator_Eq_GtE", 6): (
+        "if side is None or step[side] >= max_extensions:",
         "tune_extending's `step[side] == max_extensions` -> `>=`: a step starts at 0 and grows by one, breaking "
-        "when it equals max_extensions (>= 0), so it never exceeds it"
+        "when it equals max_extensions (>= 0), so it never exceeds it",
     ),
     ("greedy/learning/tuning.py", "core/ReplaceComparisonOperator_Eq_Is", 5): (
+        "if side is None or step[side] is max_extensions:",
         "tune_extending's `step[side] == max_extensions` -> `is`: both are ints below 257, which CPython keeps "
-        "one object each of, so identity is equality for any grid extended fewer than 257 times"
+        "one object each of, so identity is equality for any grid extended fewer than 257 times",
     ),
     ("greedy/learning/data/splits.py", "core/NumberReplacer", 5): (
+        "if not -1 < fraction < 1:",
         "_stratified_hold_out's `0 < fraction < 1` -> `-1 < fraction < 1`: check_positive_float just before "
-        "refuses every fraction <= 0 with its own error, so the lower bound is never what decides"
+        "refuses every fraction <= 0 with its own error, so the lower bound is never what decides",
     ),
     ("greedy/learning/held_out.py", "core/ReplaceComparisonOperator_Eq_GtE", 0): (
+        'if name >= "mnist1d":',
         "evaluation_and_tuning's `name == 'mnist1d'` -> `>=`: check_choice admits only 'mnist1d' and 'digits', "
-        "and 'digits' < 'mnist1d'"
+        "and 'digits' < 'mnist1d'",
     ),
     ("greedy/analysis/summary.py", "core/ReplaceBinaryOperator_BitOr_RShift", 0): (
-        "an annotation (`str | None` -> `str >> None`): with `from __future__ import annotations` it is never evaluated"
+        "def _rows_of(table: pd.DataFrame, chapter: str >> None = None, **where: object) -> pd.DataFrame:",
+        "an annotation (`str | None` -> `str >> None`): with `from __future__ import annotations` it is "
+        "never evaluated",
     ),
     ("greedy/learning/jax_engine/reuse.py", "core/NumberReplacer", 0): (
+        "digest = hashlib.blake2b(x.tobytes(), digest_size= 17).hexdigest()",
         "run_key's blake2b digest_size 16 -> 17: any digest size tells the pretraining inputs apart; the size is a "
-        "setting"
+        "setting",
     ),
     ("greedy/learning/jax_engine/reuse.py", "core/NumberReplacer", 1): (
-        "run_key's blake2b digest_size 16 -> 15: as above"
+        "digest = hashlib.blake2b(x.tobytes(), digest_size= 15).hexdigest()",
+        "run_key's blake2b digest_size 16 -> 15: as above",
     ),
     ("greedy/learning/jax_engine/reuse.py", "core/RemoveDecorator", 1): (
+        "def run_key(chunk: SeedChunk, config: TrainConfig, method: str, learn_layer: Callable) -> tuple:",
         "run_key without @staticmethod: it is only called through the class, PretrainedStages.run_key(...), where a "
-        "plain function takes the same arguments"
+        "plain function takes the same arguments",
     ),
     ("greedy/learning/jax_engine/runs.py", "core/ReplaceBinaryOperator_BitOr_BitXor", 0): (
-        "an annotation (`int | None` -> `int ^ None`): with `from __future__ import annotations` it is never evaluated"
+        "def fit_settings(config: TrainConfig, loss: str, epochs: int ^ None = None, learning_rate: float"
+        " | None = None) -> dict:",
+        "an annotation (`int | None` -> `int ^ None`): with `from __future__ import annotations` it is never evaluated",
     ),
     ("greedy/learning/jax_engine/runs.py", "core/ReplaceBinaryOperator_BitOr_RShift", 0): (
-        "an annotation (`int | None` -> `int >> None`): with `from __future__ import annotations` it is never evaluated"
+        "def fit_settings(config: TrainConfig, loss: str, epochs: int >> None = None, learning_rate: float"
+        " | None = None) -> dict:",
+        "an annotation (`int | None` -> `int >> None`): with `from __future__ import annotations` it is "
+        "never evaluated",
     ),
     ("greedy/learning/jax_engine/runs.py", "core/ReplaceBinaryOperator_BitOr_Pow", 0): (
-        "an annotation (`int | None` -> `int ** None`): with `from __future__ import annotations` it is never evaluated"
+        "def fit_settings(config: TrainConfig, loss: str, epochs: int ** None = None, learning_rate: float"
+        " | None = None) -> dict:",
+        "an annotation (`int | None` -> `int ** None`): with `from __future__ import annotations` it is "
+        "never evaluated",
     ),
     ("greedy/learning/jax_engine/runs.py", "core/ReplaceComparisonOperator_NotEq_Gt", 0): (
+        'return {name: x for name, (x, _) in splits.items() if name > "population"}',
         "small_splits' `name != 'population'` -> `>`: the scored splits are named train, test and population, "
-        "and both other names sort after 'population'"
+        "and both other names sort after 'population'",
     ),
     ("greedy/learning/jax_engine/rbm.py", "core/ReplaceUnaryOperator_Delete_USub", 3): (
+        "return jnp.mean((visible_mean(rbm, hidden_probabilities(rbm, v), visible) - v) ** 2, axis=1)",
         "reconstruction_error's `axis=-1` -> `axis=1`: its one caller, the vmapped trainer, passes one seed's batch "
-        "(rows x units), where axis 1 is the last"
+        "(rows x units), where axis 1 is the last",
     ),
     ("greedy/learning/jax_engine/scores.py", "core/ReplaceComparisonOperator_Eq_LtE", 2): (
+        'if name <= "population":  # large: scored in compiled row blocks',
         "network_accuracies' `name == 'population'` -> `<=`: the scored splits are named train, test and population, "
-        "and both other names sort after 'population'"
+        "and both other names sort after 'population'",
     ),
     ("greedy/learning/jax_engine/scores.py", "core/ReplaceComparisonOperator_Eq_NotEq", 2): (
+        'if name != "population":  # large: scored in compiled row blocks',
         "network_accuracies' `name == 'population'` -> `!=`: train and test then go through the row blocks and the "
         "population through one forward pass; both count the correct rows exactly and divide in float64 "
-        "(test_correct_counts_equal_the_forward_pass_in_any_block_size), so only the memory of a large split differs"
+        "(test_correct_counts_equal_the_forward_pass_in_any_block_size), so only the memory of a large split differs",
     ),
     ("greedy/learning/jax_engine/scores.py", "core/ReplaceComparisonOperator_Eq_Is", 2): (
+        'if name is "population":  # large: scored in compiled row blocks',
         "network_accuracies' `name == 'population'` -> `is`: CPython interns string constants that look like names, "
-        "so the split names written in the code are the same object as the literal"
+        "so the split names written in the code are the same object as the literal",
     ),
     ("greedy/learning/jax_engine/rbm.py", "core/ReplaceComparisonOperator_Eq_LtE", 1): (
+        'if visible <= "bernoulli":',
         "free_energy's `visible == 'bernoulli'` -> `<=`: visible is checked against VISIBLE_UNITS before any RBM "
-        "trains, and the other kind, 'gaussian', sorts after 'bernoulli'"
+        "trains, and the other kind, 'gaussian', sorts after 'bernoulli'",
     ),
     ("greedy/learning/jax_engine/network.py", "core/ReplaceComparisonOperator_Eq_LtE", 8): (
+        'if architecture <= "batch_norm":',
         "forward's `architecture == 'batch_norm'` -> `<=`: the architectures that reach it (plain, batch_norm, "
         "residual: checked against ARCHITECTURES; the tied autoencoder returns before) all sort after 'batch_norm' "
-        "but itself"
+        "but itself",
     ),
     ("greedy/learning/jax_engine/network.py", "core/ReplaceComparisonOperator_Eq_GtE", 10): (
+        'x = x + h if architecture >= "residual" and layout.units(x) == layout.units(h) else h',
         "forward's `architecture == 'residual'` -> `>=`: neither other architecture (plain, batch_norm) sorts "
-        "after 'residual'"
+        "after 'residual'",
     ),
     ("greedy/learning/jax_engine/network.py", "core/ReplaceUnaryOperator_USub_Not", 3): (
+        "layout = _Layout.of([w.shape[not 1]])",
         "the tied autoencoder's layout from `w.shape[not 1]` (the input width) instead of `w.shape[-1]` (the "
         "code width): the layout only chooses where the units axis lies, the same arithmetic in another order "
-        "(float rounding only)"
+        "(float rounding only)",
     ),
     ("greedy/learning/data/benchmarks.py", "core/ReplaceComparisonOperator_Lt_LtE", 0): (
-        "digits' `0 < test_size` -> `0 <= test_size`: check_positive_float refuses 0 on the line before"
+        "if not 0 <= test_size < 1:",
+        "digits' `0 < test_size` -> `0 <= test_size`: check_positive_float refuses 0 on the line before",
     ),
     ("greedy/pipeline/publish.py", "core/ReplaceTrueWithFalse", 6): (
+        "leftover.unlink(missing_ok=False)",
         "recover's `leftover.unlink(missing_ok=True)` -> `False`: the file was just listed by iterdir, and only a "
-        "run holding the run lock discards, so nothing removes it in between"
+        "run holding the run lock discards, so nothing removes it in between",
     ),
     ("greedy/pipeline/executed_code.py", "core/ReplaceBinaryOperator_Sub_BitXor", 0): (
+        'return found ^ {""}',
         "_identifiers' `found - {''}` -> `found ^ {''}`: the empty name may then be among the names a unit reads, "
-        "but no statement binds it, so no digest depends on it"
+        "but no statement binds it, so no digest depends on it",
     ),
     ("greedy/pipeline/executed_code.py", "core/NumberReplacer", 5): (
+        "return hashlib.sha256(ast.dump(node, annotate_fields=False).encode()).hexdigest()[: 15]",
         "a digest cut to 15 hex digits instead of 16: any length tells code apart (2**60 values); the length is a "
-        "setting"
+        "setting",
     ),
     ("greedy/learning/jax_engine/programs.py", "core/NumberReplacer", 1): (
+        "MAX_COMPILED_PROGRAMS = 47  # about 240 MiB of programs at most",
         "MAX_COMPILED_PROGRAMS 48 -> 47: the bound is a setting (memory against recompiling); the tests pin that "
-        "the engine keeps to whatever bound is set, not one value"
+        "the engine keeps to whatever bound is set, not one value",
     ),
     ("greedy/learning/jax_engine/programs.py", "core/NumberReplacer", 2): (
-        "malloc_trim(0) -> malloc_trim(1): the pad glibc leaves at the top of the heap, one byte more"
+        "libc.malloc_trim( 1)",
+        "malloc_trim(0) -> malloc_trim(1): the pad glibc leaves at the top of the heap, one byte more",
     ),
     ("greedy/learning/jax_engine/programs.py", "core/NumberReplacer", 3): (
+        "libc.malloc_trim( -1)",
         "malloc_trim(0) -> malloc_trim(-1): glibc (2.8 on) returns free pages inside the heap whatever the pad; "
-        "the memory test sees the same release"
+        "the memory test sees the same release",
     ),
     ("greedy/pipeline/publish.py", "core/NumberReplacer", 1): (
+        "write_atomic(_journal(book_dir, name), json.dumps(plan, indent= 0))",
         "the publish journal's `json.dumps(plan, indent=1)` -> `indent=0`: only the whitespace between its items "
-        "changes (one per line either way), and it is read back by json.loads alone"
+        "changes (one per line either way), and it is read back by json.loads alone",
     ),
 }
 
@@ -252,6 +302,30 @@ def _work_items(module: str):
     from cosmic_ray.commands.init import _all_work_items
 
     return list(_all_work_items([Path(module)], {}))
+
+
+def mutated_line(module: str, operator: str, occurrence: int) -> str | None:
+    """The first line the mutant changes, as it reads mutated (stripped); None if the module has no such mutant."""
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    original = (ROOT / module).read_text()
+    mutated = mutate_code(original, get_operator(operator)(), occurrence)
+    if mutated is None:
+        return None
+    return next((b.strip() for a, b in zip(original.split("\n"), mutated.split("\n"), strict=False) if a != b), "")
+
+
+def _equivalent(module: str, operator: str, occurrence: int) -> bool:
+    """Listed in ``EQUIVALENT``, and still the mutant the entry describes: an occurrence is a count of the
+    operator's sites in the module, so an edit above it can move the number onto another site."""
+    entry = EQUIVALENT.get((module, operator, occurrence))
+    return entry is not None and mutated_line(module, operator, occurrence) == entry[0]
+
+
+def stale_equivalents(modules: list[str]) -> list[tuple[str, str, int]]:
+    """The ``EQUIVALENT`` entries of these modules whose mutant no longer reads as the entry says."""
+    return [key for key in EQUIVALENT if key[0] in modules and not _equivalent(*key)]
 
 
 def _annotation_spans(module: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -432,7 +506,7 @@ def _jobs(module: str, sample: int, seed: int, test_map: CoverageMap) -> tuple[l
     jobs = []
     for item in chosen:
         [mutation] = item.mutations
-        if (module, mutation.operator_name, mutation.occurrence) in EQUIVALENT or _in_annotation(mutation, spans):
+        if _equivalent(module, mutation.operator_name, mutation.occurrence) or _in_annotation(mutation, spans):
             continue
         reaching = test_map.reaching(module, mutation.start_pos[0], mutation.end_pos[0])
         seconds = max(own_seconds, sum(test_map.seconds.get(node, 0.0) for node in reaching or []))
@@ -458,6 +532,12 @@ def main(argv: list[str] | None = None) -> int:
     modules = args.module or list(MODULES)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run removes its scratch copies too
     start = time.perf_counter()
+    for module, operator, occurrence in stale_equivalents(modules):
+        print(
+            f"EQUIVALENT entry {module}: {operator} #{occurrence} no longer reads as listed "
+            f"({mutated_line(module, operator, occurrence)!r}): its mutant runs and counts until the entry is updated",
+            flush=True,
+        )
     scratches = [_scratch_copy() for _ in range(args.workers)]
     worst = 100.0
     try:
