@@ -173,11 +173,6 @@ EQUIVALENT: dict[tuple[str, str, int], tuple[str, str]] = {
         "evaluation_and_tuning's `name == 'mnist1d'` -> `>=`: check_choice admits only 'mnist1d' and 'digits', "
         "and 'digits' < 'mnist1d'",
     ),
-    ("greedy/analysis/summary.py", "core/ReplaceBinaryOperator_BitOr_RShift", 0): (
-        "def _rows_of(table: pd.DataFrame, chapter: str >> None = None, **where: object) -> pd.DataFrame:",
-        "an annotation (`str | None` -> `str >> None`): with `from __future__ import annotations` it is "
-        "never evaluated",
-    ),
     ("greedy/learning/jax_engine/reuse.py", "core/NumberReplacer", 0): (
         "digest = hashlib.blake2b(x.tobytes(), digest_size= 17).hexdigest()",
         "run_key's blake2b digest_size 16 -> 17: any digest size tells the pretraining inputs apart; the size is a "
@@ -191,23 +186,6 @@ EQUIVALENT: dict[tuple[str, str, int], tuple[str, str]] = {
         "def run_key(chunk: SeedChunk, config: TrainConfig, method: str, learn_layer: Callable) -> tuple:",
         "run_key without @staticmethod: it is only called through the class, PretrainedStages.run_key(...), where a "
         "plain function takes the same arguments",
-    ),
-    ("greedy/learning/jax_engine/runs.py", "core/ReplaceBinaryOperator_BitOr_BitXor", 0): (
-        "def fit_settings(config: TrainConfig, loss: str, epochs: int ^ None = None, learning_rate: float"
-        " | None = None) -> dict:",
-        "an annotation (`int | None` -> `int ^ None`): with `from __future__ import annotations` it is never evaluated",
-    ),
-    ("greedy/learning/jax_engine/runs.py", "core/ReplaceBinaryOperator_BitOr_RShift", 0): (
-        "def fit_settings(config: TrainConfig, loss: str, epochs: int >> None = None, learning_rate: float"
-        " | None = None) -> dict:",
-        "an annotation (`int | None` -> `int >> None`): with `from __future__ import annotations` it is "
-        "never evaluated",
-    ),
-    ("greedy/learning/jax_engine/runs.py", "core/ReplaceBinaryOperator_BitOr_Pow", 0): (
-        "def fit_settings(config: TrainConfig, loss: str, epochs: int ** None = None, learning_rate: float"
-        " | None = None) -> dict:",
-        "an annotation (`int | None` -> `int ** None`): with `from __future__ import annotations` it is "
-        "never evaluated",
     ),
     ("greedy/learning/jax_engine/runs.py", "core/ReplaceComparisonOperator_NotEq_Gt", 0): (
         'return {name: x for name, (x, _) in splits.items() if name > "population"}',
