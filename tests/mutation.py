@@ -100,11 +100,6 @@ EQUIVALENT: dict[tuple[str, str, int], tuple[str, str]] = {
         "Trained.join without @staticmethod: every caller calls it on the class (Trained.join(runs), and "
         "Trained.__add__ likewise), where a plain function takes the same argument",
     ),
-    ("greedy/analysis/stats.py", "core/ReplaceComparisonOperator_Eq_Lt", 1): (
-        "if n < 1:",
-        "mean_ci's `if n == 1` -> `if n < 1`: one value then takes the general path, whose t interval and sd "
-        "are NaN for n = 1 (and max/min with a bound keep the NaN): the same Estimate",
-    ),
     ("greedy/analysis/stats.py", "core/ReplaceComparisonOperator_Eq_LtE", 0): (
         "if n <= 0:",
         "mean_ci's `if n == 0` -> `if n <= 0`: n is a length, never negative",

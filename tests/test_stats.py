@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,9 +104,12 @@ def test_a_comparison_as_a_table_row():
 
 
 def test_an_estimate_of_nothing_counts_no_values():
-    empty = mean_ci([np.nan, np.inf])
+    with warnings.catch_warnings():  # quietly: NumPy warns of an empty mean or a variance of one value
+        warnings.simplefilter("error")
+        empty = mean_ci([np.nan, np.inf])
+        one = mean_ci([0.7, np.nan])
     assert empty.n == 0 and np.isnan(empty.mean) and np.isnan(empty.low)
-    one = mean_ci([0.7, np.nan])  # one value: its mean, and no interval
+    # one value: its mean, and no interval
     assert one.n == 1 and one.mean == 0.7 and np.isnan(one.low) and np.isnan(one.high)
 
 
@@ -210,3 +215,17 @@ def test_a_trends_p_value_is_the_t_test_of_the_per_seed_slopes():
     assert trend.mean == pytest.approx(np.mean(slopes)) and trend.n == 6
     t = np.mean(slopes) / (np.std(slopes, ddof=1) / np.sqrt(6))
     assert p == pytest.approx(2 * student.sf(abs(t), 5))
+
+
+def test_a_trend_every_seed_shows_exactly_is_certain_and_no_trend_on_any_seed_is_none():
+    # The same slope on every seed: no spread for a t-test (which would warn of it), and no doubt either way.
+    def trend_of(gain):
+        rows = [{"seed": seed, "k": k, "gain": gain(k)} for seed in range(4) for k in (1, 10, 100)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return slope_over_seeds(pd.DataFrame(rows), "gain", "k")
+
+    trend, p = trend_of(lambda k: 0.1 - 0.04 * np.log10(k))
+    assert trend.mean == pytest.approx(-0.04) and trend.sd == 0 and p == 0.0
+    trend, p = trend_of(lambda k: 0.0)
+    assert trend.mean == 0 and trend.sd == 0 and p == 1.0
