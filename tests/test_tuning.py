@@ -1,5 +1,8 @@
 """Settings chosen on validation data: the best grid point wins, and bad grids fail before any work."""
 
+import math
+import statistics
+
 import numpy as np
 import pytest
 
@@ -103,3 +106,18 @@ def test_extending_tuning_refuses_a_grid_it_cannot_extend_before_any_work():
     with pytest.raises(ValueError, match="momentum"):  # the grid's far end is no momentum at all
         tune_extending(_peaked_at(0.01, calls), data, TrainConfig(), range(2), "momentum", [0.3, 3.0], depth=3)
     assert calls == []
+
+
+def test_a_grid_points_standard_error_is_its_seeds_sample_sd_over_root_n(blob_data):
+    accuracy = {0: 0.5, 1: 0.7, 2: 0.65}
+
+    def procedure(data, config, seeds):
+        return [StageRecord("spy", 2, s, accuracy[s], accuracy[s], 0.1, 0.0, "jax", "fast") for s in seeds]
+
+    def table(seeds):
+        return tune(procedure, blob_data, TrainConfig(), seeds=seeds, grid=[{"learning_rate": 0.01}], depth=2).table
+
+    three = table([0, 1, 2])
+    assert three.standard_error[0] == pytest.approx(statistics.stdev(accuracy.values()) / math.sqrt(3))
+    one = table([1])  # one seed: a mean, and no spread to judge it by
+    assert one.validation_accuracy[0] == pytest.approx(0.7) and math.isnan(one.standard_error[0])
