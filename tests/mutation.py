@@ -363,9 +363,11 @@ def _tests_pass(tests: list[str], timeout: float, scratch: Path) -> bool:
     try:
         return process.wait(timeout=timeout) == 0
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
         return False
+    finally:
+        if process.poll() is None:  # timed out, or the run was stopped: the tests' whole group goes
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @dataclass
@@ -411,11 +413,17 @@ def _test_map(modules: list[str], scratch: Path, workers: int) -> CoverageMap:
         environment = _environment(scratch, GREEDY_MUTATION_FACTS=str(facts))
         process = subprocess.Popen(command, cwd=scratch, env=environment, stdout=subprocess.PIPE, text=True)
         runs.append((group, process, facts))
+    try:
+        outputs = [process.communicate()[0] for _, process, _ in runs]
+    finally:
+        for _, process, _ in runs:  # a stopped run stops its tests too
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     contexts: dict[str, dict[int, set[str]]] = {module: {} for module in modules}
     fixture_users: dict[str, list[str]] = {}
     seconds: dict[str, float] = {}
-    for i, (group, process, facts) in enumerate(runs):
-        output, _ = process.communicate()
+    for i, ((group, process, facts), output) in enumerate(zip(runs, outputs, strict=True)):
         if process.returncode != 0:
             raise SystemExit(f"the tests of the unmutated code fail: {' '.join(group)}\n{output[-3000:]}")
         data = CoverageData(basename=f"{scratch}/.mutation-coverage-{i}")
@@ -512,7 +520,6 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     scratches = [_scratch_copy() for _ in range(args.workers)]
-    worst = 100.0
     try:
         test_map = _test_map(modules, scratches[0], args.workers)
         print(f"tests run once under coverage to map lines to tests: {time.perf_counter() - start:.0f} s", flush=True)
@@ -524,23 +531,38 @@ def main(argv: list[str] | None = None) -> int:
                 queue.put(str(scratch))
             planned = {module: _jobs(module, args.sample, args.seed, test_map) for module in modules}
             futures = {module: [pool.submit(_try, job) for job in jobs] for module, (jobs, _) in planned.items()}
-            for module in modules:
-                results = [future.result() for future in futures[module]]
-                counted = [(outcome, diff) for outcome, diff in results if outcome != "none"]
-                killed = sum(outcome == "killed" for outcome, _ in counted)
-                score = 100.0 * killed / len(counted) if counted else 100.0
-                worst = min(worst, score)
-                total = planned[module][1]
-                ran = "all" if not args.sample or args.sample >= total else f"a sample (seed {args.seed}) of"
-                print(f"{module}: {killed}/{len(counted)} killed ({score:.0f}%), {ran} {total} mutants", flush=True)
-                for (outcome, diff), job in zip(results, planned[module][0], strict=True):
-                    if outcome == "survived":
-                        print(f"  survived: {module}: {job.operator} #{job.occurrence}\n{diff}", flush=True)
+            try:
+                worst = _report(modules, planned, futures, args)
+            # Stopped: drop the queued mutants and stop the running ones (the workers inherit the SIGTERM
+            # handler, and _tests_pass kills the tests of a stopped worker), rather than wait for them all.
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                for child in multiprocessing.active_children():
+                    child.terminate()
+                raise
     finally:
         for scratch in scratches:
             shutil.rmtree(scratch, ignore_errors=True)
     print(f"{time.perf_counter() - start:.0f} s on {args.workers} worker(s)", flush=True)
     return 1 if worst < args.fail_under else 0
+
+
+def _report(modules: list[str], planned: dict, futures: dict, args: argparse.Namespace) -> float:
+    """Print each module's score and survivors as its mutants finish; the lowest score."""
+    worst = 100.0
+    for module in modules:
+        results = [future.result() for future in futures[module]]
+        counted = [(outcome, diff) for outcome, diff in results if outcome != "none"]
+        killed = sum(outcome == "killed" for outcome, _ in counted)
+        score = 100.0 * killed / len(counted) if counted else 100.0
+        worst = min(worst, score)
+        total = planned[module][1]
+        ran = "all" if not args.sample or args.sample >= total else f"a sample (seed {args.seed}) of"
+        print(f"{module}: {killed}/{len(counted)} killed ({score:.0f}%), {ran} {total} mutants", flush=True)
+        for (outcome, diff), job in zip(results, planned[module][0], strict=True):
+            if outcome == "survived":
+                print(f"  survived: {module}: {job.operator} #{job.occurrence}\n{diff}", flush=True)
+    return worst
 
 
 if __name__ == "__main__":

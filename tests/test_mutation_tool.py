@@ -1,11 +1,14 @@
 """The mutation-testing tool's map from lines to tests (tests/mutation.py, tests/mutation_contexts.py):
 a mutant may run only the tests that reach its lines, so the map must hold every test that does."""
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +89,42 @@ def test_an_entry_whose_number_now_falls_on_another_site_excuses_nothing(monkeyp
     monkeypatch.setitem(EQUIVALENT, (module, operator, 6), EQUIVALENT[module, operator, 7])
     monkeypatch.delitem(EQUIVALENT, (module, operator, 7))
     assert stale_equivalents([module]) == [(module, operator, 6)]
+
+
+SLEEPING_TEST = """
+import os, pathlib, time
+
+def test_sleeps():
+    pathlib.Path("pid").write_text(str(os.getpid()))
+    time.sleep(120)
+"""
+
+STOPPABLE_RUN = """
+import signal, sys
+sys.path.insert(0, {tests!r})
+import mutation
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # as mutation.main sets it
+mutation._tests_pass(["test_sleep.py"], 600, mutation.Path({scratch!r}))
+"""
+
+
+def test_a_stopped_run_stops_the_tests_it_was_running(tmp_path):
+    # The tests run in a process group of their own (so that a timeout kills all of it): stopping the
+    # run must stop them too, not leave them running for up to their timeout.
+    (tmp_path / "test_sleep.py").write_text(SLEEPING_TEST)
+    code = STOPPABLE_RUN.format(tests=str(TESTS), scratch=str(tmp_path))
+    run = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
+    pid_file = tmp_path / "pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and run.poll() is None, "the test never started"
+        time.sleep(0.1)
+    tests_pid = int(pid_file.read_text())
+    run.send_signal(signal.SIGTERM)
+    try:
+        assert run.wait(timeout=30) == 143
+        with pytest.raises(ProcessLookupError):
+            os.kill(tests_pid, 0)
+    finally:  # whatever the verdict, nothing outlives the test
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(tests_pid, signal.SIGKILL)
