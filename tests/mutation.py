@@ -533,9 +533,9 @@ def main(argv: list[str] | None = None) -> int:
             futures = {module: [pool.submit(_try, job) for job in jobs] for module, (jobs, _) in planned.items()}
             try:
                 worst = _report(modules, planned, futures, args)
-            # Stopped: drop the queued mutants and stop the running ones (the workers inherit the SIGTERM
-            # handler, and _tests_pass kills the tests of a stopped worker), rather than wait for them all.
             except BaseException:
+                # Stopped: drop the queued mutants and stop the running ones (the workers inherit the SIGTERM
+                # handler, and _tests_pass kills the tests of a stopped worker), rather than wait for them all.
                 pool.shutdown(wait=False, cancel_futures=True)
                 for child in multiprocessing.active_children():
                     child.terminate()
