@@ -263,6 +263,10 @@ EQUIVALENT: dict[tuple[str, str, int], tuple[str, str]] = {
         "malloc_trim(0) -> malloc_trim(-1): glibc (2.8 on) returns free pages inside the heap whatever the pad; "
         "the memory test sees the same release",
     ),
+    ("greedy/pipeline/publish.py", "core/NumberReplacer", 0): (
+        "write_atomic(_journal(book_dir, name), json.dumps(plan, indent= 2))",
+        "the publish journal's `json.dumps(plan, indent=1)` -> `indent=2`: as #1, whitespace only",
+    ),
     ("greedy/pipeline/publish.py", "core/NumberReplacer", 1): (
         "write_atomic(_journal(book_dir, name), json.dumps(plan, indent= 0))",
         "the publish journal's `json.dumps(plan, indent=1)` -> `indent=0`: only the whitespace between its items "

@@ -315,3 +315,24 @@ def test_cd1_raises_a_gaussian_rbms_exact_log_likelihood():
         v, "gaussian", 4, learning_rate=0.01, momentum=0.5, epochs=60, batch_size=20
     )
     _assert_training_raises(_gaussian_log_likelihood, start, trained, v)
+
+
+def test_a_new_rbm_has_small_normal_weights_and_zero_biases():
+    # Hinton's practical guide (2010): weights from N(0, 0.01^2), biases at zero.
+    w, b, c = rbm.init_rbm(jax.vmap(jax.random.PRNGKey)(jnp.arange(2)), 60, 50)
+    assert w.shape == (2, 60, 50) and b.shape == (2, 60) and c.shape == (2, 50)
+    assert np.std(np.asarray(w)) == pytest.approx(0.01, rel=0.05) and abs(float(np.mean(w))) < 1e-3
+    assert not np.any(np.asarray(b)) and not np.any(np.asarray(c))
+
+
+@pytest.mark.parametrize("visible", VISIBLE_UNITS)
+def test_reconstruction_error_is_the_mean_squared_error_of_the_mean_field_reconstruction(visible):
+    generator = np.random.default_rng(0)
+    w, b, c = generator.normal(0, 0.5, (5, 4)), generator.normal(0, 0.5, 5), generator.normal(0, 0.5, 4)
+    v = generator.uniform(0, 1, (7, 5))
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    z = sigmoid(v @ w + c) @ w.T + b
+    expected = np.mean(((sigmoid(z) if visible == "bernoulli" else z) - v) ** 2, axis=-1)
+    machine = tuple(jnp.asarray(a, jnp.float32) for a in (w, b, c))
+    got = rbm.reconstruction_error(machine, jnp.asarray(v, jnp.float32), "".join(visible))  # a string built at run time
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-5)
