@@ -502,6 +502,12 @@ def _jobs(module: str, sample: int, seed: int, test_map: CoverageMap) -> tuple[l
     return jobs, len(items)
 
 
+def stop_on_sigterm() -> None:
+    """Make SIGTERM exit through SystemExit, so that a stopped run's ``finally`` blocks run: its scratch
+    copies go, and its tests are stopped (workers inherit the handler)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=10, help="mutants per module (0: all)")
@@ -515,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
     modules = args.module or list(MODULES)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run removes its scratch copies too
+    stop_on_sigterm()
     start = time.perf_counter()
     for module, operator, occurrence in stale_equivalents(modules):
         print(

@@ -100,10 +100,10 @@ def test_sleeps():
 """
 
 STOPPABLE_RUN = """
-import signal, sys
+import sys
 sys.path.insert(0, {tests!r})
 import mutation
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # as mutation.main sets it
+mutation.stop_on_sigterm()  # as mutation.main does
 mutation._tests_pass(["test_sleep.py"], 600, mutation.Path({scratch!r}))
 """
 
